@@ -1,0 +1,24 @@
+// Package store names the set of domain stores one database provides, so the
+// server can be wired to either implementation (package sqlite, the embedded
+// default, or package mongo, production) and the contract suite (package
+// storetest) can run the same tests against both.
+package store
+
+import (
+	"context"
+
+	"github.com/bacninh/thuvienso/auth"
+	"github.com/bacninh/thuvienso/library"
+)
+
+// Set is every domain store of one database.
+type Set struct {
+	// Kind names the implementation ("sqlite", "mongo"), for logs and /readyz.
+	Kind      string
+	Libraries library.Store
+	Auth      auth.Store
+	// Ping reports whether the database answers.
+	Ping func(ctx context.Context) error
+	// Close releases the database.
+	Close func(ctx context.Context) error
+}
