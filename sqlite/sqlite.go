@@ -1,0 +1,302 @@
+// Package sqlite owns the embedded store: one SQLite database file in WAL
+// mode (pure Go, modernc.org/sqlite), its schema and migrations, and the
+// implementations of the domain store interfaces on top of it
+// (library.Store as LibraryStore, auth.Store as AuthStore).
+//
+// It is the default store when no MONGODB_URI is configured and a valid
+// choice for a single-machine deployment; several processes may share one
+// database file on a local disk. Invariants that concurrency could break are
+// kept with unique constraints, write transactions that take the write lock
+// up front (_txlock=immediate) and one-statement UPDATE … WHERE … RETURNING.
+// The contract every store must meet is package storetest.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/bacninh/thuvienso/store"
+)
+
+// dsnParams are set on every pooled connection. The driver applies
+// busy_timeout first whatever the order here, so a journal-mode change never
+// fails with SQLITE_BUSY while another process opens the same file.
+// _txlock=immediate makes every BeginTx a write transaction from the start:
+// deferred transactions that read before writing fail with SQLITE_BUSY
+// regardless of the busy timeout.
+const dsnParams = "_pragma=journal_mode(WAL)" +
+	"&_pragma=synchronous(NORMAL)" +
+	"&_pragma=busy_timeout(5000)" +
+	"&_pragma=foreign_keys(1)" +
+	"&_pragma=mmap_size(268435456)" +
+	"&_txlock=immediate"
+
+// DB is an open SQLite database with the schema migrated to the latest
+// version. It is safe for concurrent use.
+type DB struct {
+	sql *sql.DB
+}
+
+// Open opens (creating when missing) the database file at path, checks that
+// it is in WAL mode and applies the migrations it has not seen yet. Two
+// processes may Open the same file at once: migrations run in one
+// immediate transaction, so the second waits and then finds them applied.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite: open %q: the path must be a plain file name", path)
+	}
+	if path == ":memory:" {
+		return nil, fmt.Errorf("sqlite: open: in-memory databases are not supported (every pooled connection would see its own)")
+	}
+	db, err := sql.Open("sqlite", path+"?"+dsnParams)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.SetMaxIdleConns(max(4, 2*runtime.GOMAXPROCS(0)))
+	d := &DB{sql: db}
+	if err := d.checkJournalMode(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := d.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// checkJournalMode fails unless the pragmas of the DSN took effect: the
+// driver silently ignores keys it does not know.
+func (d *DB) checkJournalMode(ctx context.Context) error {
+	var mode string
+	if err := d.sql.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("reading journal_mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal_mode is %q, want wal", mode)
+	}
+	return nil
+}
+
+// Stores returns every domain store of this database. Close of the Set
+// closes d.
+func (d *DB) Stores() *store.Set {
+	return &store.Set{
+		Kind:      "sqlite",
+		Libraries: &LibraryStore{db: d.sql},
+		Auth:      &AuthStore{db: d.sql},
+		Ping:      d.Ping,
+		Close:     func(context.Context) error { return d.Close() },
+	}
+}
+
+// Ping reports whether the database answers a query.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := d.sql.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes every connection of the pool.
+func (d *DB) Close() error {
+	if err := d.sql.Close(); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the highest migration applied to the database.
+func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	if err := d.sql.QueryRowContext(ctx, "SELECT max(version) FROM schema_migrations").Scan(&v); err != nil {
+		return 0, fmt.Errorf("sqlite: schema version: %w", err)
+	}
+	return int(v.Int64), nil
+}
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migration is one numbered schema change, from migrations/NNNN_name.sql.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations in version order.
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	seen := map[int]string{}
+	for _, e := range entries {
+		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration file %s: want NNNN_name.sql", e.Name())
+		}
+		if prev, dup := seen[v]; dup {
+			return nil, fmt.Errorf("migrations %s and %s share version %d", prev, e.Name(), v)
+		}
+		seen[v] = e.Name()
+		b, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// migrate applies, in one immediate transaction, every migration not yet
+// recorded in schema_migrations.
+func (d *DB) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return fmt.Errorf("reading migrations: %w", err)
+	}
+	tx, err := d.sql.BeginTx(ctx, nil) // BEGIN IMMEDIATE: one migrator at a time
+	if err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at TEXT NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("creating schema_migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	rows, err := tx.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return fmt.Errorf("reading schema_migrations: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("reading schema_migrations: %w", err)
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading schema_migrations: %w", err)
+	}
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx,
+			"INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+			m.version, m.name, fmtTime(time.Now())); err != nil {
+			return fmt.Errorf("recording migration %d: %w", m.version, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing migrations: %w", err)
+	}
+	return nil
+}
+
+// timeLayout is fixed width, so stored times sort and compare as text, and
+// keeps nanoseconds, so they round-trip exactly.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// fmtTime formats t in UTC for storage.
+func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// fmtTimePtr formats t, or returns NULL for nil.
+func fmtTimePtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return fmtTime(*t)
+}
+
+// parseTime reads a stored time back as UTC.
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t.UTC(), nil
+}
+
+// parseTimePtr reads a nullable stored time.
+func parseTimePtr(s sql.NullString) (*time.Time, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	t, err := parseTime(s.String)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// nullIfEmpty stores "" as NULL, so optional unique values never collide.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// newID returns a new time-ordered ID for a row the caller gave none.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// uniqueViolation reports whether err is a UNIQUE or PRIMARY KEY constraint
+// failure, and on which "table.column" list SQLite names.
+func uniqueViolation(err error) (columns string, ok bool) {
+	var se *sqlitedrv.Error
+	if !errors.As(err, &se) {
+		return "", false
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+	default:
+		return "", false
+	}
+	// The message reads "UNIQUE constraint failed: accounts.email".
+	msg := se.Error()
+	if _, cols, found := strings.Cut(msg, "constraint failed: "); found {
+		return cols, true
+	}
+	return msg, true
+}
+
+// jsonArray encodes ids as a JSON array for `IN (SELECT value FROM json_each(?))`,
+// which needs one bind variable however many ids a batch has.
+func jsonArray(ids []string) string {
+	if ids == nil {
+		ids = []string{}
+	}
+	b, _ := json.Marshal(ids) // a []string always encodes
+	return string(b)
+}
