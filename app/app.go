@@ -1,0 +1,246 @@
+// Package app assembles the service from its configuration: the store
+// (embedded SQLite or MongoDB), the coordination backend (in-process or
+// Redis), the signing keys, the domain services, the GraphQL server, and
+// the demo province. cmd/thuvienso runs it; end-to-end tests start it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/bacninh/thuvienso/auth"
+	"github.com/bacninh/thuvienso/cache"
+	"github.com/bacninh/thuvienso/config"
+	"github.com/bacninh/thuvienso/demo"
+	"github.com/bacninh/thuvienso/graph"
+	"github.com/bacninh/thuvienso/library"
+	"github.com/bacninh/thuvienso/lock"
+	"github.com/bacninh/thuvienso/mongo"
+	"github.com/bacninh/thuvienso/pubsub"
+	"github.com/bacninh/thuvienso/ratelimit"
+	"github.com/bacninh/thuvienso/redis"
+	"github.com/bacninh/thuvienso/resolvers"
+	"github.com/bacninh/thuvienso/server"
+	"github.com/bacninh/thuvienso/signing"
+	"github.com/bacninh/thuvienso/sqlite"
+	"github.com/bacninh/thuvienso/store"
+)
+
+// App is the assembled service.
+type App struct {
+	Config *config.Config
+	Logger *slog.Logger
+	Stores *store.Set
+	// Redis is nil when running in-process.
+	Redis *redis.Client
+
+	Cache   cache.Cache
+	Limiter ratelimit.Limiter
+	Locker  lock.Locker
+	Broker  pubsub.Broker
+
+	AccessKeys *signing.KeySet
+	Auth       *auth.Service
+	Libraries  *library.Service
+	Server     *server.Server
+
+	// Demo is what seeding the demo province created; nil when it did not run.
+	Demo *demo.Result
+
+	closers []func(context.Context) error
+}
+
+// New builds the service described by cfg. On error everything opened so
+// far is closed again.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, err error) {
+	a := &App{Config: cfg, Logger: logger}
+	defer func() {
+		if err != nil {
+			_ = a.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := a.openStore(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openCoordination(ctx); err != nil {
+		return nil, err
+	}
+	if a.AccessKeys, err = signing.LoadOrCreate(filepath.Join(cfg.KeysDir, "access")); err != nil {
+		return nil, fmt.Errorf("access token keys: %w", err)
+	}
+	a.Libraries = &library.Service{Store: a.Stores.Libraries}
+	a.Auth = &auth.Service{Store: a.Stores.Auth, Libraries: a.Libraries, Keys: a.AccessKeys, Limiter: a.Limiter, Logger: logger}
+	if err := a.seedDemo(ctx); err != nil {
+		return nil, err
+	}
+	a.Server = a.newServer()
+	return a, nil
+}
+
+func (a *App) openStore(ctx context.Context) error {
+	cfg := a.Config
+	if cfg.MongoURI != "" {
+		db, err := mongo.Open(ctx, cfg.MongoURI, cfg.MongoDatabase)
+		if err != nil {
+			return fmt.Errorf("open MongoDB: %w", err)
+		}
+		a.Stores = db.Stores()
+	} else {
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return fmt.Errorf("create data folder: %w", err)
+		}
+		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "thuvienso.db"))
+		if err != nil {
+			return fmt.Errorf("open embedded store: %w", err)
+		}
+		a.Stores = db.Stores()
+	}
+	a.closers = append(a.closers, a.Stores.Close)
+	a.Logger.Info("store open", "kind", a.Stores.Kind)
+	return nil
+}
+
+// openCoordination picks Redis when configured, else the in-process
+// implementations. Login limits fall back to memory while Redis is down.
+func (a *App) openCoordination(ctx context.Context) error {
+	memLimiter := ratelimit.NewMemory(100_000)
+	if a.Config.RedisURL == "" {
+		a.Cache, a.Limiter, a.Locker = cache.NewMemory(10_000), memLimiter, lock.NewMemory()
+		broker := pubsub.NewMemory(64)
+		a.Broker = broker
+		a.closers = append(a.closers, func(context.Context) error { return broker.Close() })
+		return nil
+	}
+	rc, err := redis.Open(ctx, a.Config.RedisURL)
+	if err != nil {
+		return fmt.Errorf("open Redis: %w", err)
+	}
+	a.Redis = rc
+	a.closers = append(a.closers, func(context.Context) error { return rc.Close() })
+	a.Cache, a.Locker, a.Broker = rc.Cache(), rc.Locker(), rc.Broker()
+	a.Limiter = ratelimit.Fallback(rc.Limiter(), memLimiter, a.Logger)
+	return nil
+}
+
+func (a *App) seedDemo(ctx context.Context) error {
+	switch a.Config.Demo {
+	case "never":
+		return nil
+	case "auto":
+		need, err := demo.NeedsSeed(ctx, a.Stores.Libraries)
+		if err != nil || !need {
+			return err
+		}
+	}
+	res, err := demo.Seed(ctx, a.Stores.Libraries, a.Auth, a.Logger)
+	if err != nil {
+		return fmt.Errorf("seed demo province: %w", err)
+	}
+	a.Demo = res
+	return nil
+}
+
+func (a *App) newServer() *server.Server {
+	r := &resolvers.Resolver{AuthService: a.Auth, LibraryService: a.Libraries}
+	checks := []server.Check{{Name: "store", Critical: true, Check: a.Stores.Ping}}
+	if a.Redis != nil {
+		checks = append(checks, server.Check{Name: "redis", Critical: false, Check: a.Redis.Ping})
+	}
+	return server.New(server.Options{
+		Schema:          graph.NewExecutableSchema(graph.Config{Resolvers: r}),
+		Authenticate:    a.authenticate,
+		ReadinessChecks: checks,
+		CORSOrigins:     a.Config.CORSOrigins,
+		Introspection:   a.Config.Introspection,
+		DisableGraphiQL: !a.Config.GraphiQL,
+		MaxDepth:        a.Config.MaxDepth,
+		MaxComplexity:   a.Config.MaxComplexity,
+		APQCache:        apqCache{a.Cache},
+		Extensions:      []graphql.HandlerExtension{operationMiddleware(r.WithLoaders)},
+		Middleware:      []func(http.Handler) http.Handler{clientMiddleware},
+		Logger:          a.Logger,
+	})
+}
+
+// authenticate is the server's bearer-token hook.
+func (a *App) authenticate(ctx context.Context, token string) (context.Context, error) {
+	actor, err := a.Auth.Authenticate(ctx, token)
+	if err != nil {
+		return ctx, err
+	}
+	return auth.WithActor(ctx, actor), nil
+}
+
+// clientMiddleware records the caller's address for per-IP login limits.
+// Behind a reverse proxy RemoteAddr is the proxy's; the deployment guide
+// sets the real address through the proxy protocol of the load balancer.
+func clientMiddleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		ctx := auth.WithClient(r.Context(), auth.Client{IP: host, UserAgent: r.UserAgent()})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// Close releases everything New opened, newest first.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i](ctx))
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// operationMiddleware adapts a gqlgen operation middleware into a handler
+// extension for server.Options.Extensions.
+type operationMiddleware graphql.OperationMiddleware
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+} = operationMiddleware(nil)
+
+// ExtensionName implements graphql.HandlerExtension.
+func (operationMiddleware) ExtensionName() string { return "OperationMiddleware" }
+
+// Validate implements graphql.HandlerExtension.
+func (operationMiddleware) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptOperation implements graphql.OperationInterceptor.
+func (m operationMiddleware) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	return m(ctx, next)
+}
+
+// apqCache stores automatic persisted queries in the shared cache, so a
+// query registered on one instance is known to all.
+type apqCache struct{ c cache.Cache }
+
+// apqTTL keeps a persisted query for a day after it was last registered.
+const apqTTL = 24 * time.Hour
+
+// Get implements graphql.Cache.
+func (p apqCache) Get(ctx context.Context, key string) (string, bool) {
+	v, ok, err := p.c.Get(ctx, "apq:"+key)
+	if err != nil || !ok {
+		return "", false
+	}
+	return string(v), true
+}
+
+// Add implements graphql.Cache.
+func (p apqCache) Add(ctx context.Context, key, value string) {
+	_ = p.c.Set(ctx, "apq:"+key, []byte(value), apqTTL)
+}

@@ -1,0 +1,82 @@
+package auth
+
+import (
+	"context"
+
+	thuvienso "github.com/bacninh/thuvienso"
+)
+
+// Actor is the authenticated caller of one request.
+type Actor struct {
+	AccountID string
+	SessionID string
+	Role      Role
+	// LibraryID is the library a librarian acts for.
+	LibraryID string
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying the actor.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor of the request, if it is logged in.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
+}
+
+// RequireActor returns the actor, or ErrUnauthenticated for an anonymous request.
+func RequireActor(ctx context.Context) (Actor, error) {
+	a, ok := ActorFrom(ctx)
+	if !ok {
+		return Actor{}, thuvienso.ErrUnauthenticated
+	}
+	return a, nil
+}
+
+// IsAdmin reports whether the actor acts for the whole province.
+func (a Actor) IsAdmin() bool { return a.Role == RoleAdmin }
+
+// CanActForLibrary reports whether the actor may do staff work for the
+// library: an admin anywhere, a librarian only at their own library.
+func (a Actor) CanActForLibrary(libraryID string) bool {
+	return a.IsAdmin() || (a.Role == RoleLibrarian && a.LibraryID != "" && a.LibraryID == libraryID)
+}
+
+// CanViewAccount reports whether the actor may read the account: their own,
+// any account for an admin, and the readers registered at a librarian's
+// library for that librarian.
+func (a Actor) CanViewAccount(acc *Account) bool {
+	switch {
+	case acc.ID == a.AccountID, a.IsAdmin():
+		return true
+	case a.Role == RoleLibrarian:
+		return acc.Role == RoleReader && acc.HomeLibraryID == a.LibraryID
+	}
+	return false
+}
+
+// RequireLibraryStaff returns ErrForbidden unless the actor may act for libraryID.
+func (a Actor) RequireLibraryStaff(libraryID string) error {
+	if !a.CanActForLibrary(libraryID) {
+		return thuvienso.ErrForbidden
+	}
+	return nil
+}
+
+type clientKey struct{}
+
+// WithClient returns ctx carrying where the request comes from; the HTTP
+// layer sets it so that login limits can count per IP address.
+func WithClient(ctx context.Context, c Client) context.Context {
+	return context.WithValue(ctx, clientKey{}, c)
+}
+
+// ClientFrom returns where the request comes from (zero when unknown).
+func ClientFrom(ctx context.Context) Client {
+	c, _ := ctx.Value(clientKey{}).(Client)
+	return c
+}

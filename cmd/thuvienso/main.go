@@ -1,0 +1,145 @@
+// Command thuvienso is the Thư viện số server and its tools.
+//
+//	thuvienso [serve] [flags]      run the GraphQL server (the default)
+//	thuvienso keys rotate [flags]  make a new access-token signing key
+//	thuvienso config               print the configuration table
+//
+// Every flag has an environment variable; `thuvienso serve -h` lists them.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bacninh/thuvienso/app"
+	"github.com/bacninh/thuvienso/config"
+	"github.com/bacninh/thuvienso/signing"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "thuvienso:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(args)
+	case "keys":
+		if len(args) == 0 || args[0] != "rotate" {
+			return errors.New("usage: thuvienso keys rotate [-keep N] [flags]")
+		}
+		return rotateKeys(args[1:])
+	case "config":
+		fmt.Print(config.MarkdownTable())
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q (serve, keys rotate, config)", cmd)
+	}
+}
+
+func serve(args []string) error {
+	started := time.Now()
+	cfg, err := config.Load(args, os.Getenv)
+	if err != nil {
+		return err
+	}
+	logger := cfg.Logger()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	a, err := app.New(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := a.Close(context.Background()); err != nil {
+			logger.Error("close", "err", err)
+		}
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- a.Server.ListenAndServe(ctx, cfg.Addr) }()
+	select {
+	case <-a.Server.Listening():
+	case err := <-errc:
+		return err
+	}
+	printWelcome(a, time.Since(started))
+	return <-errc
+}
+
+// printWelcome tells a person at a terminal where to go and how to log in.
+func printWelcome(a *app.App, took time.Duration) {
+	addr := a.Server.Addr().String()
+	if strings.HasPrefix(addr, "[::]:") || strings.HasPrefix(addr, "0.0.0.0:") {
+		addr = "localhost" + addr[strings.LastIndex(addr, ":"):]
+	}
+	fmt.Printf("\nThư viện số is ready in %s (store: %s, coordination: %s)\n", took.Round(time.Millisecond), a.Stores.Kind, coordinationKind(a))
+	fmt.Printf("  GraphiQL:  http://%s/\n  GraphQL:   http://%s/graphql\n  Health:    http://%s/readyz   Metrics: http://%s/metrics\n", addr, addr, addr, addr)
+	if a.Demo != nil {
+		fmt.Printf("\nDemo province seeded: %d libraries, %d accounts. Demo logins (demo data only):\n", a.Demo.Libraries, a.Demo.Accounts)
+		for _, l := range a.Demo.Logins {
+			fmt.Printf("  %-9s %-48s %-12s %s\n", l.Role, l.Login, l.Password, l.Library)
+		}
+	}
+	fmt.Println()
+}
+
+func coordinationKind(a *app.App) string {
+	if a.Redis != nil {
+		return "redis"
+	}
+	return "in-process"
+}
+
+func rotateKeys(args []string) error {
+	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
+	keep := fs.Int("keep", 2, "previous keys to keep (tokens they signed keep verifying)")
+	set := fs.String("set", "access", "key set to rotate: access")
+	dataDir := fs.String("data-dir", envOr("DATA_DIR", "./data"), "data folder (env DATA_DIR)")
+	keysDir := fs.String("keys-dir", os.Getenv("KEYS_DIR"), "keys folder (env KEYS_DIR; default DATA_DIR/keys)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *set != "access" {
+		return fmt.Errorf("unknown key set %q", *set)
+	}
+	dir := *keysDir
+	if dir == "" {
+		dir = filepath.Join(*dataDir, "keys")
+	}
+	ks, err := signing.LoadOrCreate(filepath.Join(dir, *set))
+	if err != nil {
+		return err
+	}
+	k, err := ks.Rotate(*keep)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("new %s key %s; running servers pick it up on restart\n", *set, k.ID)
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,186 @@
+// Package config owns the server's configuration: every setting, its
+// environment variable, its flag, its default, and the checks that refuse a
+// bad combination at start with a clear message. The README's configuration
+// table lists the same settings.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config is the server's configuration.
+type Config struct {
+	// Addr is the listen address.
+	Addr string
+	// DataDir holds the embedded SQLite database and generated keys.
+	DataDir string
+	// MongoURI selects the MongoDB store; empty means embedded SQLite.
+	MongoURI string
+	// MongoDatabase is the database name within MongoURI.
+	MongoDatabase string
+	// RedisURL selects Redis for cache, limits, locks and pub/sub; empty
+	// means in-process (a single instance).
+	RedisURL string
+	// KeysDir holds the signing keys; generated on first run when empty.
+	KeysDir string
+	// CORSOrigins are the browser origins allowed to call the API.
+	CORSOrigins []string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// LogFormat is text or json.
+	LogFormat string
+	// Demo is auto (seed an empty database), always, or never.
+	Demo string
+	// Introspection enables schema introspection (GraphiQL needs it).
+	Introspection bool
+	// GraphiQL serves the GraphiQL page at /.
+	GraphiQL bool
+	// MaxComplexity and MaxDepth bound one operation.
+	MaxComplexity int
+	MaxDepth      int
+}
+
+// Setting documents one setting for flags and the README.
+type setting struct {
+	env, flag, def, help string
+}
+
+var settings = []setting{
+	{"ADDR", "addr", ":8080", "listen address"},
+	{"DATA_DIR", "data-dir", "./data", "folder for the embedded SQLite database and generated keys"},
+	{"MONGODB_URI", "mongodb-uri", "", "MongoDB connection string (a replica set in production); empty: embedded SQLite in DATA_DIR"},
+	{"MONGODB_DATABASE", "mongodb-database", "thuvienso", "database name within MONGODB_URI"},
+	{"REDIS_URL", "redis-url", "", "Redis URL (redis://host:6379/0) for cache, rate limits, locks and pub/sub; empty: in-process, one instance only"},
+	{"KEYS_DIR", "keys-dir", "", "folder of the signing keys (access tokens, cards); default DATA_DIR/keys; generated on first run"},
+	{"CORS_ORIGINS", "cors-origins", "", "comma-separated browser origins allowed to call the API (https://app.example.vn,https://*.bacninh.gov.vn)"},
+	{"LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
+	{"LOG_FORMAT", "log-format", "text", "text or json"},
+	{"DEMO", "demo", "auto", "demo province: auto (seed an empty database), always, never"},
+	{"INTROSPECTION", "introspection", "true", "allow schema introspection (GraphiQL and codegen tools need it)"},
+	{"GRAPHIQL", "graphiql", "true", "serve GraphiQL at /"},
+	{"MAX_COMPLEXITY", "max-complexity", "1000", "largest complexity score of one operation"},
+	{"MAX_DEPTH", "max-depth", "12", "deepest selection nesting of one operation"},
+}
+
+// Load reads the configuration from the environment, then from args
+// (flags win), and checks it.
+func Load(args []string, getenv func(string) string) (*Config, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	vals := map[string]*string{}
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		vals[s.env] = fs.String(s.flag, def, s.help+" (env "+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	get := func(env string) string { return strings.TrimSpace(*vals[env]) }
+	c := &Config{
+		Addr:          get("ADDR"),
+		DataDir:       get("DATA_DIR"),
+		MongoURI:      get("MONGODB_URI"),
+		MongoDatabase: get("MONGODB_DATABASE"),
+		RedisURL:      get("REDIS_URL"),
+		KeysDir:       get("KEYS_DIR"),
+		LogLevel:      strings.ToLower(get("LOG_LEVEL")),
+		LogFormat:     strings.ToLower(get("LOG_FORMAT")),
+		Demo:          strings.ToLower(get("DEMO")),
+	}
+	for _, o := range strings.Split(get("CORS_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+	var errs []error
+	boolean := func(env string, dst *bool) {
+		v, err := strconv.ParseBool(get(env))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s must be true or false, not %q", env, get(env)))
+		}
+		*dst = v
+	}
+	integer := func(env string, dst *int, lo, hi int) {
+		v, err := strconv.Atoi(get(env))
+		if err != nil || v < lo || v > hi {
+			errs = append(errs, fmt.Errorf("%s must be a whole number from %d to %d, not %q", env, lo, hi, get(env)))
+		}
+		*dst = v
+	}
+	boolean("INTROSPECTION", &c.Introspection)
+	boolean("GRAPHIQL", &c.GraphiQL)
+	integer("MAX_COMPLEXITY", &c.MaxComplexity, 10, 1_000_000)
+	integer("MAX_DEPTH", &c.MaxDepth, 3, 100)
+	if c.KeysDir == "" {
+		c.KeysDir = filepath.Join(c.DataDir, "keys")
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("DATA_DIR must not be empty"))
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		errs = append(errs, errors.New("MONGODB_URI must start with mongodb:// or mongodb+srv://"))
+	}
+	if c.MongoURI != "" && c.MongoDatabase == "" {
+		errs = append(errs, errors.New("MONGODB_DATABASE must not be empty"))
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") && !strings.HasPrefix(c.RedisURL, "unix://") {
+		errs = append(errs, errors.New("REDIS_URL must start with redis://, rediss:// or unix://"))
+	}
+	if _, err := c.SlogLevel(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.LogFormat))
+	}
+	if c.Demo != "auto" && c.Demo != "always" && c.Demo != "never" {
+		errs = append(errs, fmt.Errorf("DEMO must be auto, always or never, not %q", c.Demo))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+// SlogLevel returns LogLevel as a slog.Level.
+func (c *Config) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return 0, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	return l, nil
+}
+
+// Logger builds the process's logger from LogLevel and LogFormat.
+func (c *Config) Logger() *slog.Logger {
+	level, _ := c.SlogLevel()
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// MarkdownTable returns the settings as the README's configuration table.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| Variable | Flag | Default | Meaning |\n|---|---|---|---|\n")
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "—"
+		} else {
+			def = "`" + def + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | `-%s` | %s | %s |\n", s.env, s.flag, def, s.help)
+	}
+	return b.String()
+}

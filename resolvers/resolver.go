@@ -1,0 +1,25 @@
+// Package resolvers turns GraphQL operations into calls on the domain
+// services and their answers back into the schema's shapes. Resolvers hold
+// no rules of their own: validation and authorization live in the domain.
+package resolvers
+
+import (
+	thuvienso "github.com/bacninh/thuvienso"
+	"github.com/bacninh/thuvienso/auth"
+	"github.com/bacninh/thuvienso/library"
+)
+
+// Resolver is the root resolver; it holds the domain services.
+type Resolver struct {
+	AuthService    *auth.Service
+	LibraryService *library.Service
+}
+
+// nullIfNotFound turns a lookup's NOT_FOUND into a null answer, the GraphQL
+// convention for `thing(id)` fields.
+func nullIfNotFound[T any](v *T, err error) (*T, error) {
+	if thuvienso.ErrorCode(err) == thuvienso.CodeNotFound {
+		return nil, nil
+	}
+	return v, err
+}
