@@ -45,16 +45,16 @@ import (
 
 // Defaults for the zero values of Options.
 const (
-	DefaultMaxBodyBytes       int64 = 1 << 20 // 1 MiB
-	DefaultMaxDepth                 = 12
-	DefaultMaxComplexity            = 1000
-	DefaultParserTokenLimit         = 15000
-	DefaultRequestTimeout           = 30 * time.Second
-	DefaultQueryCacheSize           = 1000
-	DefaultShutdownTimeout          = 15 * time.Second
-	DefaultReadinessTimeout         = 3 * time.Second
-	DefaultWebsocketKeepAlive       = 10 * time.Second
-	DefaultWebsocketInitTimeout     = 10 * time.Second
+	DefaultMaxBodyBytes         int64 = 1 << 20 // 1 MiB
+	DefaultMaxDepth                   = 12
+	DefaultMaxComplexity              = 1000
+	DefaultParserTokenLimit           = 15000
+	DefaultRequestTimeout             = 30 * time.Second
+	DefaultQueryCacheSize             = 1000
+	DefaultShutdownTimeout            = 15 * time.Second
+	DefaultReadinessTimeout           = 3 * time.Second
+	DefaultWebsocketKeepAlive         = 10 * time.Second
+	DefaultWebsocketInitTimeout       = 10 * time.Second
 )
 
 // AuthenticateFunc checks a bearer token and returns the context the request
