@@ -188,15 +188,21 @@ func ReadCSV(r io.Reader, source string, o Options) (*Batch, error) {
 		b.Report.Read++
 		rec, warns := csvRecord(get, o)
 		rec.Normalize()
-		if err := rec.Validate(); err != nil && !errors.Is(err, catalog.ErrRecordSource) {
-			b.Report.skip(Note{Position: line, Reason: reason(err)})
-			continue
-		}
 		if rec.SourceID == "" {
 			rec.SourceID = csvSourceID(&rec)
 		}
+		if err := rec.Validate(); err != nil {
+			b.Report.skip(Note{Position: line, Reason: reason(err)})
+			continue
+		}
 		for _, w := range warns {
 			b.Report.warn(Note{Position: line, SourceID: rec.SourceID, Reason: w})
+		}
+		bc := get(colBarcode)
+		if first, dup := barcodes[bc]; bc != "" && dup {
+			b.Report.skip(Note{Position: line, SourceID: rec.SourceID,
+				Reason: fmt.Sprintf("barcode %q already used on line %d", bc, first)})
+			continue
 		}
 		at, known := index[rec.SourceID]
 		if !known {
@@ -204,18 +210,12 @@ func ReadCSV(r io.Reader, source string, o Options) (*Batch, error) {
 			index[rec.SourceID] = at
 			entries = append(entries, entry{line: line, rec: rec})
 		}
-		bc := get(colBarcode)
 		if bc == "" {
 			if known {
 				b.Report.warn(Note{Position: line, SourceID: rec.SourceID,
 					Reason: fmt.Sprintf("same book as line %d and no barcode: row adds nothing", entries[at].line)})
 			}
 			b.Report.Imported++
-			continue
-		}
-		if first, dup := barcodes[bc]; dup {
-			b.Report.skip(Note{Position: line, SourceID: rec.SourceID,
-				Reason: fmt.Sprintf("barcode %q already used on line %d", bc, first)})
 			continue
 		}
 		barcodes[bc] = line
