@@ -288,7 +288,8 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve is ListenAndServe on a listener the caller opened.
+// Serve is ListenAndServe on a listener the caller opened. A Server is
+// served once: after its shutdown, WebSocket connections end at once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,

@@ -389,6 +389,9 @@ func TestValidationAndParseErrors(t *testing.T) {
 	if res.status != 200 || res.gql.code(0) != "GRAPHQL_VALIDATION_FAILED" || !strings.Contains(res.gql.Errors[0].Message, "nope") {
 		t.Fatalf("unknown field: %d %s", res.status, res.body)
 	}
+	if strings.Contains(string(res.body), `"data"`) {
+		t.Errorf("a request error has a data entry: %s", res.body)
+	}
 	res = f.post(t, `{ nope }`, "Accept", "application/graphql-response+json")
 	if res.status != http.StatusBadRequest || res.gql.code(0) != "GRAPHQL_VALIDATION_FAILED" {
 		t.Fatalf("unknown field, graphql-response+json: %d %s", res.status, res.body)

@@ -83,7 +83,15 @@ func requestErrorStatus(mediaType string) int {
 // writeResponse writes a GraphQL response with its status. A Retry-After
 // header is added when an error carries extensions.retryAfter.
 func writeResponse(w http.ResponseWriter, mediaType string, status int, resp *graphql.Response) {
-	b, err := json.Marshal(resp)
+	var b []byte
+	var err error
+	if resp != nil && resp.Data == nil && len(resp.Errors) > 0 {
+		// A request that was not executed has no "data" entry at all
+		// (GraphQL spec, "Response Format"); gqlgen's type would write null.
+		b, err = json.Marshal(requestErrorResponse{Errors: resp.Errors, Extensions: resp.Extensions})
+	} else {
+		b, err = json.Marshal(resp)
+	}
 	if err != nil {
 		// Cannot happen with gqlgen's types; never answer an empty 500.
 		b = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
@@ -101,6 +109,12 @@ func writeResponse(w http.ResponseWriter, mediaType string, status int, resp *gr
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// requestErrorResponse is a response without data.
+type requestErrorResponse struct {
+	Errors     gqlerror.List  `json:"errors"`
+	Extensions map[string]any `json:"extensions,omitempty"`
 }
 
 func graphqlErrors(errs ...*gqlerror.Error) *graphql.Response {
