@@ -166,6 +166,7 @@ type retryAfterError struct {
 	wait time.Duration
 }
 
+// Unwrap returns the status error.
 func (e *retryAfterError) Unwrap() error { return e.StatusError }
 
 func retryable(err error) bool {
@@ -182,6 +183,7 @@ func retryable(err error) bool {
 
 type tooLargeError struct{ limit int64 }
 
+// Error implements error.
 func (e *tooLargeError) Error() string {
 	return fmt.Sprintf("OAI-PMH response larger than %d bytes", e.limit)
 }
