@@ -6,9 +6,10 @@
 //
 // Redis is never the only copy of anything that matters, and an outage must
 // not take the API down:
-//   - timeouts are short (dial, read and write 300 ms, one dial attempt, one
-//     command retry), so a dead Redis fails each call in well under a second
-//     (tens of milliseconds when the port refuses connections);
+//   - timeouts are short (dial 300 ms, read and write 500 ms, one dial
+//     attempt, no command retry), so a dead Redis fails each call within
+//     about half a second (tens of milliseconds when the port refuses
+//     connections, as after a crash);
 //   - callers treat cache errors as misses and carry on uncached;
 //   - the rate limiter is wrapped in ratelimit.Fallback, which answers from an
 //     in-process limiter during an outage (Client.FallbackLimiter does this);
@@ -39,15 +40,20 @@ import (
 // otherwise.
 const DefaultPrefix = "tvs:"
 
-// Timeouts applied when the URL does not set them (dial_timeout,
+// Defaults applied when the URL does not set them (dial_timeout,
 // read_timeout, write_timeout, pool_timeout, max_retries query parameters):
-// short, so that a dead Redis fails calls fast instead of stalling requests.
+// short timeouts and no retries, so that a dead or hung Redis fails each
+// call fast instead of stalling requests. Every caller tolerates a failed
+// call (a cache miss, the fallback limiter, a skipped scheduler run).
 const (
 	DefaultDialTimeout = 300 * time.Millisecond
-	DefaultIOTimeout   = 300 * time.Millisecond
+	DefaultIOTimeout   = 500 * time.Millisecond
 	DefaultPoolTimeout = 500 * time.Millisecond
-	DefaultMaxRetries  = 1
-	// DefaultDialerRetries is the number of dial attempts per new connection.
+	// DefaultMaxRetries is go-redis' value for "do not retry a command".
+	DefaultMaxRetries = -1
+	// DefaultDialerRetries is the number of dial attempts per new connection
+	// (go-redis 9.23 otherwise dials 5 times with 100ms pauses, which makes
+	// every call during an outage take ≈ 0.8s).
 	DefaultDialerRetries = 1
 	// HealthTimeout bounds the PING behind Healthy.
 	HealthTimeout = 300 * time.Millisecond
@@ -116,8 +122,6 @@ func Open(ctx context.Context, url string, opts ...Option) (*Client, error) {
 		ro.MaxRetries = DefaultMaxRetries
 	}
 	if ro.DialerRetries == 0 {
-		// go-redis 9.23 dials 5 times with 100ms pauses by default, which
-		// makes every call during an outage take ≈ 0.8s.
 		ro.DialerRetries = DefaultDialerRetries
 	}
 	c := &Client{rdb: goredis.NewClient(ro), opts: o}

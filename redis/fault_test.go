@@ -128,7 +128,7 @@ func TestOutageAndRecovery(t *testing.T) {
 	}
 
 	// A hung Redis (accepting connections, never answering) fails calls by
-	// the read timeout, still under a second.
+	// the read timeout (DefaultIOTimeout), still under a second.
 	if err := srv.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	neturl "net/url"
 	"os"
 	"testing"
 	"time"
@@ -25,17 +26,36 @@ func testURL(t *testing.T) string {
 	t.Helper()
 	url := os.Getenv("TEST_REDIS_URL")
 	if url == "" {
-		t.Skip("TEST_REDIS_URL is not set: skipping tests against a real redis-server " +
-			"(scripts/test starts one and sets it, e.g. TEST_REDIS_URL=redis://127.0.0.1:6379/0)")
+		t.Skip("TEST_REDIS_URL is not set (scripts/test starts a redis-server and sets it)")
 	}
 	return url
 }
 
 // openTest opens a client on TEST_REDIS_URL under a prefix of its own, and
-// deletes that prefix's keys when the test ends.
+// deletes that prefix's keys when the test ends. Its timeouts are generous:
+// the suites test behaviour, on a test machine that may be busy with other
+// packages' tests; the production defaults are tested by TestOutageAndRecovery.
 func openTest(t *testing.T, opts ...redis.Option) *redis.Client {
 	t.Helper()
-	return openAt(t, testURL(t), opts...)
+	return openAt(t, withQuery(t, testURL(t), "dial_timeout", "3s", "read_timeout", "3s",
+		"write_timeout", "3s", "pool_timeout", "3s"), opts...)
+}
+
+// withQuery sets query parameters on a Redis URL unless it has them already.
+func withQuery(t *testing.T, raw string, kv ...string) string {
+	t.Helper()
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		t.Fatalf("TEST_REDIS_URL: %v", err)
+	}
+	q := u.Query()
+	for i := 0; i+1 < len(kv); i += 2 {
+		if !q.Has(kv[i]) {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func openAt(t *testing.T, url string, opts ...redis.Option) *redis.Client {
@@ -107,7 +127,7 @@ func TestContractBroker(t *testing.T) {
 // reaches subscribers of the other, and a lock held by one is refused to the
 // other.
 func TestAcrossInstances(t *testing.T) {
-	url := testURL(t)
+	url := withQuery(t, testURL(t), "read_timeout", "3s", "write_timeout", "3s")
 	prefix := "tvstest:" + randomHex(6) + ":"
 	open := func() *redis.Client {
 		c, err := redis.Open(t.Context(), url, redis.WithPrefix(prefix))
@@ -162,7 +182,7 @@ func TestAcrossInstances(t *testing.T) {
 // The broker holds one Redis subscription per topic, dropped after the last
 // local subscriber leaves.
 func TestBrokerSharesOneRedisSubscriptionPerTopic(t *testing.T) {
-	url := testURL(t)
+	url := withQuery(t, testURL(t), "read_timeout", "3s", "write_timeout", "3s")
 	prefix := "tvstest:" + randomHex(6) + ":"
 	c, err := redis.Open(t.Context(), url, redis.WithPrefix(prefix))
 	if err != nil {
