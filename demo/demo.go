@@ -15,9 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -105,8 +103,7 @@ var headlineLibrarians = map[string]bool{"BN": true, "BN-TS": true}
 
 // Seed creates the demo province: every library that does not exist yet (by
 // code), then every demo account that does not exist yet (by login).
-// Accounts are created a few at a time in parallel, because each costs an
-// argon2id hash. Existing libraries and accounts are left as they are.
+// Existing libraries and accounts are left as they are.
 func Seed(ctx context.Context, libraries library.Store, accounts *auth.Service, logger *slog.Logger) (*Result, error) {
 	if logger == nil {
 		logger = slog.Default()
@@ -211,7 +208,6 @@ type accountJob struct {
 	key     string // normalised login, for the store lookup
 	login   Login
 	created bool
-	err     error
 }
 
 // accountJobs lists the demo accounts, headline ones first.
@@ -267,47 +263,19 @@ func accountJobs(byCode map[string]*library.Library) ([]*accountJob, error) {
 	return append(headline, rest...), nil
 }
 
-// seedAccounts makes sure of every job's account, in order, a few at a time.
-// Each new account costs an argon2id hash (about 25 ms of one core), so the
-// workers are bounded by the cores: more would only make the server's own
-// start-up wait.
+// seedAccounts makes sure of every job's account, in order. The demo
+// password is hashed once and the hash shared: hashing it for each of the
+// seventy accounts would cost seconds of start-up.
 func seedAccounts(ctx context.Context, accounts *auth.Service, jobs []*accountJob, logger *slog.Logger) error {
-	workers := max(2, min(4, runtime.GOMAXPROCS(0)))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	next := make(chan *accountJob)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for j := range next {
-				if j.err = ensureAccount(ctx, accounts, j, logger); j.err != nil {
-					cancel()
-				}
-			}
-		})
+	hash, err := auth.HashPassword(Password)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
-	handed := 0
-feed:
 	for _, j := range jobs {
-		select {
-		case next <- j:
-			handed++
-		case <-ctx.Done():
-			break feed
+		j.in.PasswordHash = hash
+		if err := ensureAccount(ctx, accounts, j, logger); err != nil {
+			return err
 		}
-	}
-	close(next)
-	wg.Wait()
-	var errs []error
-	for _, j := range jobs {
-		errs = append(errs, j.err)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	if handed < len(jobs) {
-		// The caller's context ended before every account was handed out.
-		return fmt.Errorf("demo: accounts: %w", context.Cause(ctx))
 	}
 	return nil
 }

@@ -71,7 +71,9 @@ type options struct {
 // WithPrefix sets the prefix of every key and channel name (default "tvs:").
 func WithPrefix(prefix string) Option { return func(o *options) { o.prefix = prefix } }
 
-// WithLogger sets the logger (default slog.Default()).
+// WithLogger sets the logger (default slog.Default()). The first client
+// opened also receives go-redis' own messages, throttled (see
+// GoRedisLogInterval).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithSubscriberBuffer sets how many messages each local pub/sub subscriber
@@ -124,6 +126,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Client, error) {
 	if ro.DialerRetries == 0 {
 		ro.DialerRetries = DefaultDialerRetries
 	}
+	routeGoRedisLogs(o.logger)
 	c := &Client{rdb: goredis.NewClient(ro), opts: o}
 	c.cache = &Cache{rdb: c.rdb, prefix: o.prefix + "cache:"}
 	c.limit = &Limiter{rdb: c.rdb, prefix: o.prefix + "rate:"}

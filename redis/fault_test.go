@@ -83,7 +83,6 @@ func TestOutageAndRecovery(t *testing.T) {
 	}
 
 	// Recovery, with the same client.
-	t.Logf("outage checks done after %v", time.Since(start))
 	srv = startRedis(t, bin, port)
 	eventually(t, "cache works again", 10*time.Second, func() error {
 		if err := cc.Set(ctx, "page", []byte("v3"), time.Minute); err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/bacninh/thuvienso/app"
 	"github.com/bacninh/thuvienso/config"
+	"github.com/bacninh/thuvienso/demo"
 	"github.com/bacninh/thuvienso/signing"
 )
 
@@ -95,9 +96,10 @@ func printWelcome(a *app.App, took time.Duration) {
 	fmt.Printf("  GraphiQL:  http://%s/\n  GraphQL:   http://%s/graphql\n  Health:    http://%s/readyz   Metrics: http://%s/metrics\n", addr, addr, addr, addr)
 	if a.Demo != nil {
 		fmt.Printf("\nDemo province seeded: %d libraries, %d accounts. Demo logins (demo data only):\n", a.Demo.Libraries, a.Demo.Accounts)
-		for _, l := range a.Demo.Logins {
-			fmt.Printf("  %-9s %-48s %-12s %s\n", l.Role, l.Login, l.Password, l.Library)
+		for _, l := range a.Demo.Headline() {
+			fmt.Printf("  %-9s %-40s %-12s %s\n", l.Role, l.Login, l.Password, l.Library)
 		}
+		fmt.Printf("  Every library has a librarian: %s, password %s\n", demo.LibrarianEmail("<code>"), demo.Password)
 	}
 	fmt.Println()
 }
