@@ -120,7 +120,7 @@ func (a *App) openCoordination(ctx context.Context) error {
 		a.closers = append(a.closers, func(context.Context) error { return broker.Close() })
 		return nil
 	}
-	rc, err := redis.Open(ctx, a.Config.RedisURL)
+	rc, err := redis.Open(ctx, a.Config.RedisURL, redis.WithLogger(a.Logger))
 	if err != nil {
 		return fmt.Errorf("open Redis: %w", err)
 	}

@@ -2,12 +2,8 @@ package redis_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
-	"net"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,7 +12,7 @@ import (
 
 	"github.com/bacninh/thuvienso/ratelimit"
 	"github.com/bacninh/thuvienso/redis"
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/bacninh/thuvienso/redis/redistest"
 )
 
 // TestOutageAndRecovery runs its own redis-server, kills it while a client
@@ -24,13 +20,8 @@ import (
 // caller, restarts Redis on the same port and checks that the same client
 // recovers: cache, pub/sub subscription, rate limiter.
 func TestOutageAndRecovery(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not on PATH: skipping the outage test (apt-get install redis-server; scripts/test installs it)")
-	}
-	port := freePort(t)
-	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-	srv := startRedis(t, bin, port)
+	srv := redistest.Start(t)
+	url := srv.URL()
 
 	var logs syncBuffer
 	c := openAt(t, url, redis.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
@@ -49,7 +40,7 @@ func TestOutageAndRecovery(t *testing.T) {
 	expectMessage(t, sub, "before", 3*time.Second)
 
 	// Outage.
-	stopRedis(t, srv)
+	srv.Stop()
 	for i := range 3 {
 		fast(t, fmt.Sprintf("Get #%d", i), func() error { _, _, err := cc.Get(ctx, "page"); return err })
 		fast(t, fmt.Sprintf("Set #%d", i), func() error { return cc.Set(ctx, "page", []byte("v2"), time.Minute) })
@@ -83,7 +74,7 @@ func TestOutageAndRecovery(t *testing.T) {
 	}
 
 	// Recovery, with the same client.
-	srv = startRedis(t, bin, port)
+	srv.Restart()
 	eventually(t, "cache works again", 10*time.Second, func() error {
 		if err := cc.Set(ctx, "page", []byte("v3"), time.Minute); err != nil {
 			return err
@@ -128,12 +119,12 @@ func TestOutageAndRecovery(t *testing.T) {
 
 	// A hung Redis (accepting connections, never answering) fails calls by
 	// the read timeout (DefaultIOTimeout), still under a second.
-	if err := srv.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := srv.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	fast(t, "Get from a hung Redis", func() error { _, _, err := cc.Get(ctx, "page"); return err })
 	fast(t, "Incr on a hung Redis", func() error { _, err := cc.Incr(ctx, "ver"); return err })
-	if err := srv.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := srv.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "cache works after the hang", 10*time.Second, func() error {
@@ -183,57 +174,6 @@ func expectMessage(t *testing.T, ch <-chan []byte, want string, within time.Dura
 	case <-time.After(within):
 		t.Fatalf("no message %q within %v", want, within)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startRedis starts a throw-away redis-server on 127.0.0.1:port, without
-// persistence, and waits until it answers PING.
-func startRedis(t *testing.T, bin string, port int) *exec.Cmd {
-	t.Helper()
-	var out syncBuffer
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() { stopRedis(t, cmd) })
-	rdb := goredis.NewClient(&goredis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port),
-		DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
-	defer rdb.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		err := rdb.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return cmd
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on port %d not answering: %v\n%s", port, err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// stopRedis kills the server (as a crash would) and reaps it; stopping one
-// already stopped does nothing.
-func stopRedis(t *testing.T, cmd *exec.Cmd) {
-	t.Helper()
-	if cmd.ProcessState != nil {
-		return
-	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
