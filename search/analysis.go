@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -13,7 +14,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/token/shingle"
 	"github.com/blevesearch/bleve/v2/analysis/token/unicodenorm"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	unicodetok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/registry"
 
@@ -90,12 +91,50 @@ func (toneFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
 // fold to nothing (a lone combining mark).
 type foldFilter struct{}
 
+// foldTable maps each precomposed Latin letter (U+00C0–U+024F,
+// U+1E00–U+1EFF) to its vietnamese.Fold, when that is one rune. Folding an
+// NFC term rune by rune with it gives what Fold gives, without Fold's NFD
+// round trip; a term with any other non-ASCII rune goes through Fold.
+var foldTable = func() map[rune]rune {
+	m := map[rune]rune{}
+	for _, rng := range [][2]rune{{0xC0, 0x24F}, {0x1E00, 0x1EFF}} {
+		for r := rng[0]; r <= rng[1]; r++ {
+			f := []rune(vietnamese.Fold(string(r)))
+			if len(f) == 1 {
+				m[r] = f[0]
+			}
+		}
+	}
+	return m
+}()
+
+// fold returns vietnamese.Fold of term, through foldTable when it can.
+func fold(term []byte) []byte {
+	out := make([]byte, 0, len(term))
+	for _, r := range string(term) {
+		switch {
+		case r < utf8.RuneSelf:
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			out = append(out, byte(r))
+		case foldTable[r] != 0:
+			out = utf8.AppendRune(out, foldTable[r])
+		default:
+			return []byte(vietnamese.Fold(string(term)))
+		}
+	}
+	return out
+}
+
 // Filter implements analysis.TokenFilter.
 func (foldFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
 	out := in[:0]
 	for _, t := range in {
 		if !isASCII(t.Term) {
-			t.Term = []byte(vietnamese.Fold(string(t.Term)))
+			t.Term = fold(t.Term)
+		} else if bytes.IndexFunc(t.Term, unicode.IsUpper) >= 0 {
+			t.Term = bytes.ToLower(t.Term)
 		}
 		if len(t.Term) > 0 {
 			out = append(out, t)
@@ -150,7 +189,7 @@ const (
 // schemaVersion names the shape of the mapping below. An index written with
 // another version is refused by Open (ErrIncompatible): the index is derived
 // data and is rebuilt rather than migrated.
-const schemaVersion = "thuvienso-search-1"
+const schemaVersion = "thuvienso-search-2"
 
 // newMapping returns the index mapping: the analyzers above and one static
 // document mapping (no dynamic fields, nothing in _all).
@@ -180,7 +219,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	for name, filters := range analyzers {
 		if err := im.AddCustomAnalyzer(name, map[string]interface{}{
 			"type":          custom.Name,
-			"tokenizer":     unicode.Name,
+			"tokenizer":     unicodetok.Name,
 			"token_filters": filters,
 		}); err != nil {
 			return nil, fmt.Errorf("search mapping: analyzer %s: %w", name, err)

@@ -1,7 +1,7 @@
 package search
 
 import (
-	"encoding/hex"
+	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
@@ -52,11 +52,19 @@ type Document struct {
 	AvailableItems int
 }
 
+// sortKeyEncoding is base64 with its alphabet in ASCII order and no
+// padding: the encoding of byte strings sorts as the byte strings do (a
+// proper prefix pads with zero bits, so it still sorts first), and it is a
+// third shorter than hexadecimal. Keys are kept as doc values and decoded
+// for every hit a title sort visits, so their length is sort time.
+var sortKeyEncoding = base64.NewEncoding("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz").
+	WithPadding(base64.NoPadding)
+
 // TitleSortKey returns the string the index sorts titles by: the Vietnamese
-// collation key of title (vietnamese.SortKey) in hexadecimal, whose bytewise
-// order is the collation order.
+// collation key of title (vietnamese.SortKey) in an order-preserving base64,
+// so that bytewise order of the string is the collation order.
 func TitleSortKey(title string) string {
-	return hex.EncodeToString(vietnamese.SortKey(title))
+	return sortKeyEncoding.EncodeToString(vietnamese.SortKey(title))
 }
 
 // ISBNTerms returns the digits-only forms under which an ISBN is indexed and

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/bacninh/thuvienso/vietnamese"
 )
 
 func TestAnalyzers(t *testing.T) {
@@ -149,4 +151,37 @@ func FuzzParseQuery(f *testing.F) {
 			t.Fatalf("Suggest(%q): %v", s, err)
 		}
 	})
+}
+
+func TestTitleSortKeyOrder(t *testing.T) {
+	titles := []string{"", "A", "a", "An toàn", "Ăn gì", "Âm nhạc", "B", "Dế Mèn", "Đất rừng", "Hòa", "Hóa", "Hoà bình",
+		"Thư viện", "Thư viện tỉnh", "Thư viện tỉnh Bắc Ninh", "Truyện Kiều", "Truyện Kiều tập 1", "Truyện Kiều tập 2",
+		"Ω", "1984", "2020", "ư", "ừ", "zzz"}
+	for _, a := range titles {
+		for _, b := range titles {
+			want := vietnamese.Compare(a, b)
+			ka, kb := TitleSortKey(a), TitleSortKey(b)
+			got := strings.Compare(ka, kb)
+			if (want < 0) != (got < 0) || (want > 0) != (got > 0) {
+				t.Errorf("Compare(%q, %q) = %d, keys compare %d", a, b, want, got)
+			}
+		}
+	}
+}
+
+// TestFoldMatchesVietnameseFold checks the fold filter's table against
+// vietnamese.Fold on every letter it covers and on mixed terms.
+func TestFoldMatchesVietnameseFold(t *testing.T) {
+	var terms []string
+	for _, rng := range [][2]rune{{0x20, 0x7E}, {0xC0, 0x24F}, {0x1E00, 0x1EFF}} {
+		for r := rng[0]; r <= rng[1]; r++ {
+			terms = append(terms, string(r))
+		}
+	}
+	terms = append(terms, "Đường", "thuỷ", nfd("hòa"), "ÆSIR", "ß", "Ωmega", "x\u0301", "")
+	for _, s := range terms {
+		if got, want := string(fold([]byte(s))), vietnamese.Fold(s); got != want {
+			t.Errorf("fold(%q) = %q, vietnamese.Fold %q", s, got, want)
+		}
+	}
 }
