@@ -182,9 +182,11 @@ type Result struct {
 
 // cursor is the decoded form of a page cursor: the sort it belongs to,
 // whether the relaxed (OR) query produced it, and the sort values of the
-// hit it points at, passed to Bleve as search_after. Cursors are therefore
-// stable under index changes: a page continues after the last hit seen,
-// whatever was added or removed before it.
+// hit it points at, passed to Bleve as search_after. A page continues after
+// the last hit seen, whatever was added or removed before it: under TITLE
+// and NEWEST this is exact; under RELEVANCE the position is a score, and
+// an index change in between can move scores (term statistics), so a work
+// may then appear on two pages or on none.
 type cursor struct {
 	V       int      `json:"v"`
 	Sort    Sort     `json:"s"`
