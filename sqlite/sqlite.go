@@ -1,7 +1,8 @@
 // Package sqlite owns the embedded store: one SQLite database file in WAL
 // mode (pure Go, modernc.org/sqlite), its schema and migrations, and the
 // implementations of the domain store interfaces on top of it
-// (library.Store as LibraryStore, auth.Store as AuthStore).
+// (library.Store as LibraryStore, auth.Store as AuthStore, catalog.Store
+// as CatalogStore).
 //
 // It is the default store when no MONGODB_URI is configured and a valid
 // choice for a single-machine deployment; several processes may share one
@@ -100,6 +101,7 @@ func (d *DB) Stores() *store.Set {
 		Kind:      "sqlite",
 		Libraries: &LibraryStore{db: d.sql},
 		Auth:      &AuthStore{db: d.sql},
+		Catalog:   &CatalogStore{db: d.sql},
 		Ping:      d.Ping,
 		Close:     func(context.Context) error { return d.Close() },
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/bacninh/thuvienso/auth"
+	"github.com/bacninh/thuvienso/catalog"
 	"github.com/bacninh/thuvienso/library"
 )
 
@@ -17,6 +18,7 @@ type Set struct {
 	Kind      string
 	Libraries library.Store
 	Auth      auth.Store
+	Catalog   catalog.Store
 	// Ping reports whether the database answers.
 	Ping func(ctx context.Context) error
 	// Close releases the database.

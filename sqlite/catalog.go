@@ -1,0 +1,808 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	thuvienso "github.com/bacninh/thuvienso"
+	"github.com/bacninh/thuvienso/catalog"
+)
+
+// CatalogStore implements catalog.Store on SQLite. Apply runs one
+// immediate transaction per batch, so clustering (read the key owners,
+// claim keys, recompute works) and the change sequence are serialised with
+// every other writer of the database file: sequence numbers commit in
+// order and have no gaps.
+type CatalogStore struct {
+	db *sql.DB
+}
+
+var _ catalog.Store = (*CatalogStore)(nil)
+
+// Apply implements catalog.Store.
+func (s *CatalogStore) Apply(ctx context.Context, b *catalog.Batch) (*catalog.ApplyResult, error) {
+	if strings.TrimSpace(b.LibraryID) == "" {
+		return nil, catalog.ErrNoLibrary
+	}
+	at := b.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE
+	if err != nil {
+		return nil, fmt.Errorf("applying batch of library %s: %w", b.LibraryID, err)
+	}
+	defer tx.Rollback()
+	a := &applier{ctx: ctx, tx: tx, lib: b.LibraryID, at: fmtTime(at), atTime: at,
+		res: &catalog.ApplyResult{}, recompute: map[string]bool{}, changed: map[string]bool{}, newKey: map[string]string{}}
+	steps := []struct {
+		what string
+		run  func() error
+	}{
+		{"records", func() error { return a.records(b.Records) }},
+		{"items", func() error { return a.items(b.Items) }},
+		{"deletions", func() error { return a.deletions(b.Deletions) }},
+		{"works", a.works},
+		{"changes", a.changes},
+	}
+	for _, st := range steps {
+		if err := st.run(); err != nil {
+			return nil, fmt.Errorf("applying batch of library %s: %s: %w", b.LibraryID, st.what, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("applying batch of library %s: commit: %w", b.LibraryID, err)
+	}
+	return a.res, nil
+}
+
+// applier is one Apply transaction.
+type applier struct {
+	ctx    context.Context
+	tx     *sql.Tx
+	lib    string
+	at     string
+	atTime time.Time
+	res    *catalog.ApplyResult
+	// recompute are works whose records changed; changed are works that
+	// get a change entry (recompute plus works whose items changed).
+	recompute, changed map[string]bool
+	// newKey is the key of each work created in this transaction.
+	newKey map[string]string
+}
+
+// query runs q and calls scan for each row.
+func (a *applier) query(q string, scan func(*sql.Rows) error, args ...any) error {
+	return queryRows(a.ctx, a.tx, q, scan, args...)
+}
+
+// querier is *sql.DB or *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+func queryRows(ctx context.Context, db querier, q string, scan func(*sql.Rows) error, args ...any) error {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// records upserts the batch's records and clusters the new and changed
+// ones.
+func (a *applier) records(recs []catalog.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	type existing struct{ hash, work string }
+	ids := make([]string, len(recs))
+	for i := range recs {
+		ids[i] = recs[i].SourceID
+	}
+	stored := map[string]existing{}
+	if err := a.query(`SELECT source_id, hash, work_id FROM catalog_records
+		WHERE library_id = ? AND source_id IN (SELECT value FROM json_each(?))`, func(r *sql.Rows) error {
+		var id string
+		var e existing
+		if err := r.Scan(&id, &e.hash, &e.work); err != nil {
+			return err
+		}
+		stored[id] = e
+		return nil
+	}, a.lib, jsonArray(ids)); err != nil {
+		return fmt.Errorf("reading stored records: %w", err)
+	}
+	type todo struct {
+		r    *catalog.Record
+		hash string
+		cur  string
+	}
+	var work []todo
+	var keys []string
+	for i := range recs {
+		r := &recs[i]
+		r.LibraryID = a.lib
+		h := catalog.RecordHash(r)
+		e, ok := stored[r.SourceID]
+		if ok && e.hash == h {
+			a.res.RecordsUnchanged++
+			continue
+		}
+		work = append(work, todo{r: r, hash: h, cur: e.work})
+		keys = append(keys, catalog.ClaimKeys(r)...)
+	}
+	if len(work) == 0 {
+		return nil
+	}
+	owners := map[string]string{}
+	if err := a.query(`SELECT key, work_id FROM catalog_work_keys WHERE key IN (SELECT value FROM json_each(?))`,
+		func(r *sql.Rows) error {
+			var k, w string
+			if err := r.Scan(&k, &w); err != nil {
+				return err
+			}
+			owners[k] = w
+			return nil
+		}, jsonArray(keys)); err != nil {
+		return fmt.Errorf("reading work keys: %w", err)
+	}
+	claim, err := a.tx.PrepareContext(a.ctx, `INSERT INTO catalog_work_keys (key, work_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	defer claim.Close()
+	upsert, err := a.tx.PrepareContext(a.ctx, `INSERT INTO catalog_records
+		(library_id, source_id, work_id, hash, source_format, data, raw_marc, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (library_id, source_id) DO UPDATE SET work_id = excluded.work_id, hash = excluded.hash,
+			source_format = excluded.source_format, data = excluded.data, raw_marc = excluded.raw_marc,
+			updated_at = excluded.updated_at`)
+	if err != nil {
+		return err
+	}
+	defer upsert.Close()
+	attach, err := a.tx.PrepareContext(a.ctx, `UPDATE catalog_items SET work_id = ?
+		WHERE record_library_id = ? AND record_source_id = ? AND work_id != ?`)
+	if err != nil {
+		return err
+	}
+	defer attach.Close()
+	for _, t := range work {
+		r := t.r
+		w := catalog.ChooseWork(catalog.LookupKeys(r), owners, t.cur)
+		claims := catalog.ClaimKeys(r)
+		if w == "" {
+			w = newID()
+			key := catalog.WorkKey(r)
+			if key == "" {
+				key = catalog.RecordKey(r)
+				claims = append(claims, key)
+			}
+			a.newKey[w] = key
+			a.res.WorksCreated++
+		}
+		for _, k := range claims {
+			if _, ok := owners[k]; ok {
+				continue
+			}
+			if _, err := claim.ExecContext(a.ctx, k, w); err != nil {
+				return fmt.Errorf("claiming key %q: %w", k, err)
+			}
+			owners[k] = w
+		}
+		data, err := recordJSON(r)
+		if err != nil {
+			return err
+		}
+		if _, err := upsert.ExecContext(a.ctx, r.LibraryID, r.SourceID, w, t.hash, string(r.SourceFormat), data, blobOrNil(r.RawMARC), a.at); err != nil {
+			return fmt.Errorf("writing record %s: %w", r.SourceID, err)
+		}
+		if t.cur == "" {
+			a.res.RecordsNew++
+		} else {
+			a.res.RecordsUpdated++
+		}
+		if w != t.cur {
+			if _, err := attach.ExecContext(a.ctx, w, a.lib, r.SourceID, w); err != nil {
+				return fmt.Errorf("attaching the items of record %s: %w", r.SourceID, err)
+			}
+			if t.cur != "" {
+				a.recompute[t.cur] = true
+			}
+		}
+		a.recompute[w] = true
+	}
+	return nil
+}
+
+// items upserts the batch's items by barcode, refusing barcodes owned
+// through another library's records. The status of a stored item is
+// never overwritten by an import.
+func (a *applier) items(items []catalog.Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	type existing struct{ recLib, hash, work string }
+	barcodes := make([]string, len(items))
+	var srcIDs []string
+	for i := range items {
+		barcodes[i] = items[i].Barcode
+		srcIDs = append(srcIDs, items[i].RecordSourceID)
+	}
+	stored := map[string]existing{}
+	if err := a.query(`SELECT barcode, record_library_id, hash, work_id FROM catalog_items
+		WHERE barcode IN (SELECT value FROM json_each(?))`, func(r *sql.Rows) error {
+		var bc string
+		var e existing
+		if err := r.Scan(&bc, &e.recLib, &e.hash, &e.work); err != nil {
+			return err
+		}
+		stored[bc] = e
+		return nil
+	}, jsonArray(barcodes)); err != nil {
+		return fmt.Errorf("reading stored items: %w", err)
+	}
+	workOf := map[string]string{}
+	if err := a.query(`SELECT source_id, work_id FROM catalog_records
+		WHERE library_id = ? AND source_id IN (SELECT value FROM json_each(?))`, func(r *sql.Rows) error {
+		var id, w string
+		if err := r.Scan(&id, &w); err != nil {
+			return err
+		}
+		workOf[id] = w
+		return nil
+	}, a.lib, jsonArray(srcIDs)); err != nil {
+		return fmt.Errorf("reading the items' records: %w", err)
+	}
+	for i := range items {
+		it := &items[i]
+		h := catalog.ItemHash(it)
+		w := workOf[it.RecordSourceID]
+		e, ok := stored[it.Barcode]
+		switch {
+		case ok && e.recLib != a.lib:
+			a.res.ItemsConflicting++
+			a.res.Conflicts = append(a.res.Conflicts, catalog.Problem{ID: it.Barcode,
+				Reason: fmt.Sprintf("%s (%s)", catalog.ErrBarcodeTaken.EN, e.recLib)})
+			continue
+		case ok && e.hash == h && e.work == w:
+			a.res.ItemsUnchanged++
+			continue
+		case ok:
+			if _, err := a.tx.ExecContext(a.ctx, `UPDATE catalog_items SET library_id = ?, record_source_id = ?, work_id = ?,
+				branch = ?, location = ?, call_number = ?, loan_type = ?, hash = ?, updated_at = ? WHERE barcode = ?`,
+				it.LibraryID, it.RecordSourceID, w, it.Branch, it.Location, it.CallNumber, it.LoanType, h, a.at, it.Barcode); err != nil {
+				return fmt.Errorf("updating item %s: %w", it.Barcode, err)
+			}
+			a.res.ItemsUpdated++
+			if e.work != "" {
+				a.changed[e.work] = true
+			}
+		default:
+			if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO catalog_items (barcode, library_id, record_library_id,
+				record_source_id, work_id, branch, location, call_number, loan_type, status, hash, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				it.Barcode, it.LibraryID, a.lib, it.RecordSourceID, w, it.Branch, it.Location, it.CallNumber,
+				it.LoanType, string(it.Status), h, a.at); err != nil {
+				return fmt.Errorf("inserting item %s: %w", it.Barcode, err)
+			}
+			a.res.ItemsNew++
+		}
+		if w != "" {
+			a.changed[w] = true
+		}
+	}
+	return nil
+}
+
+// deletions removes the library's records named and their items.
+func (a *applier) deletions(refs []catalog.RecordRef) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(refs))
+	for i, d := range refs {
+		ids[i] = d.SourceID
+	}
+	found := map[string]bool{}
+	if err := a.query(`SELECT source_id, work_id FROM catalog_records
+		WHERE library_id = ? AND source_id IN (SELECT value FROM json_each(?))`, func(r *sql.Rows) error {
+		var id, w string
+		if err := r.Scan(&id, &w); err != nil {
+			return err
+		}
+		found[id] = true
+		a.recompute[w] = true
+		return nil
+	}, a.lib, jsonArray(ids)); err != nil {
+		return fmt.Errorf("reading records to delete: %w", err)
+	}
+	for _, id := range ids {
+		if !found[id] {
+			a.res.DeletionsMissing++
+		}
+	}
+	res, err := a.tx.ExecContext(a.ctx, `DELETE FROM catalog_items
+		WHERE record_library_id = ? AND record_source_id IN (SELECT value FROM json_each(?))`, a.lib, jsonArray(ids))
+	if err != nil {
+		return fmt.Errorf("deleting items: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	a.res.ItemsDeleted += int(n)
+	if res, err = a.tx.ExecContext(a.ctx, `DELETE FROM catalog_records
+		WHERE library_id = ? AND source_id IN (SELECT value FROM json_each(?))`, a.lib, jsonArray(ids)); err != nil {
+		return fmt.Errorf("deleting records: %w", err)
+	}
+	n, _ = res.RowsAffected()
+	a.res.Deleted += int(n)
+	return nil
+}
+
+// works recomputes the display metadata of every work whose records
+// changed; a work left without records becomes a tombstone.
+func (a *applier) works() error {
+	if len(a.recompute) == 0 {
+		return nil
+	}
+	ids := sortedKeys(a.recompute)
+	prev := map[string]*catalog.StoredWork{}
+	if err := a.query(`SELECT `+workColumns+` FROM catalog_works WHERE id IN (SELECT value FROM json_each(?))`,
+		func(r *sql.Rows) error {
+			w, err := scanWork(r)
+			if err == nil {
+				prev[w.ID] = w
+			}
+			return err
+		}, jsonArray(ids)); err != nil {
+		return fmt.Errorf("reading works: %w", err)
+	}
+	recs := map[string][]*catalog.Record{}
+	if err := a.query(`SELECT work_id, data FROM catalog_records WHERE work_id IN (SELECT value FROM json_each(?))`,
+		func(r *sql.Rows) error {
+			var w, data string
+			if err := r.Scan(&w, &data); err != nil {
+				return err
+			}
+			var rec catalog.Record
+			if err := json.Unmarshal([]byte(data), &rec); err != nil {
+				return fmt.Errorf("work %s: stored record: %w", w, err)
+			}
+			recs[w] = append(recs[w], &rec)
+			return nil
+		}, jsonArray(ids)); err != nil {
+		return fmt.Errorf("reading the works' records: %w", err)
+	}
+	for _, id := range ids {
+		p := prev[id]
+		key := a.newKey[id]
+		if p != nil {
+			key = p.Key
+		}
+		w := catalog.Summarize(id, key, recs[id], p, a.atTime)
+		if w.Deleted && (p == nil || !p.Deleted) {
+			a.res.WorksDeleted++
+		}
+		a.changed[id] = true
+		meta, err := json.Marshal(w)
+		if err != nil {
+			return fmt.Errorf("encoding work %s: %w", id, err)
+		}
+		if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO catalog_works (id, key, meta, record_count, deleted, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET key = excluded.key, meta = excluded.meta,
+			record_count = excluded.record_count, deleted = excluded.deleted, updated_at = excluded.updated_at`,
+			id, w.Key, string(meta), w.RecordCount, w.Deleted, a.at); err != nil {
+			return fmt.Errorf("writing work %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// changes appends one change per changed work, in work ID order.
+func (a *applier) changes() error {
+	for _, id := range sortedKeys(a.changed) {
+		if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO catalog_changes (work_id, at) VALUES (?, ?)`, id, a.at); err != nil {
+			return err
+		}
+		a.res.Changes++
+	}
+	return nil
+}
+
+// sortedKeys returns the non-empty keys of m, sorted.
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		if k != "" {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// recordJSON encodes r without its raw MARC (stored as a BLOB beside it).
+func recordJSON(r *catalog.Record) (string, error) {
+	c := *r
+	c.RawMARC = nil
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return "", fmt.Errorf("encoding record %s: %w", r.SourceID, err)
+	}
+	return string(b), nil
+}
+
+// blobOrNil stores nil as NULL.
+func blobOrNil(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}
+
+const workColumns = `id, key, meta, record_count, deleted, updated_at`
+
+func scanWork(row interface{ Scan(...any) error }) (*catalog.StoredWork, error) {
+	var (
+		id, key, meta, updated string
+		count                  int
+		deleted                bool
+	)
+	if err := row.Scan(&id, &key, &meta, &count, &deleted, &updated); err != nil {
+		return nil, err
+	}
+	var w catalog.StoredWork
+	if err := json.Unmarshal([]byte(meta), &w); err != nil {
+		return nil, fmt.Errorf("work %s: %w", id, err)
+	}
+	w.ID, w.Key, w.RecordCount, w.Deleted = id, key, count, deleted
+	var err error
+	if w.UpdatedAt, err = parseTime(updated); err != nil {
+		return nil, fmt.Errorf("work %s: %w", id, err)
+	}
+	compactWork(&w)
+	return &w, nil
+}
+
+// compactWork makes empty lists nil, as the contract returns them.
+func compactWork(w *catalog.StoredWork) {
+	if len(w.Authors) == 0 {
+		w.Authors = nil
+	}
+	if len(w.Languages) == 0 {
+		w.Languages = nil
+	}
+	if len(w.ISBNs) == 0 {
+		w.ISBNs = nil
+	}
+	if len(w.Subjects) == 0 {
+		w.Subjects = nil
+	}
+	if len(w.Series) == 0 {
+		w.Series = nil
+	}
+	if len(w.Links) == 0 {
+		w.Links = nil
+	}
+}
+
+// compactRecord makes empty lists nil, as the contract returns them.
+func compactRecord(r *catalog.Record) {
+	if len(r.Authors) == 0 {
+		r.Authors = nil
+	}
+	if len(r.Subjects) == 0 {
+		r.Subjects = nil
+	}
+	if len(r.ISBNs) == 0 {
+		r.ISBNs = nil
+	}
+	if len(r.Series) == 0 {
+		r.Series = nil
+	}
+	if len(r.Links) == 0 {
+		r.Links = nil
+	}
+	if len(r.Languages) == 0 {
+		r.Languages = nil
+	}
+}
+
+// Work implements catalog.Store.
+func (s *CatalogStore) Work(ctx context.Context, id string) (*catalog.StoredWork, error) {
+	w, err := scanWork(s.db.QueryRowContext(ctx, `SELECT `+workColumns+` FROM catalog_works WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("work %s: %w", id, thuvienso.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("work %s: %w", id, err)
+	}
+	return w, nil
+}
+
+// WorksByID implements catalog.Store.
+func (s *CatalogStore) WorksByID(ctx context.Context, ids []string) ([]*catalog.StoredWork, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.works(ctx, `SELECT `+workColumns+` FROM catalog_works WHERE id IN (SELECT value FROM json_each(?))`, jsonArray(ids))
+}
+
+// Works implements catalog.Store.
+func (s *CatalogStore) Works(ctx context.Context, afterID string, limit int) ([]*catalog.StoredWork, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return s.works(ctx, `SELECT `+workColumns+` FROM catalog_works WHERE id > ? AND deleted = 0 ORDER BY id LIMIT ?`, afterID, limit)
+}
+
+func (s *CatalogStore) works(ctx context.Context, q string, args ...any) ([]*catalog.StoredWork, error) {
+	var out []*catalog.StoredWork
+	err := queryRows(ctx, s.db, q, func(r *sql.Rows) error {
+		w, err := scanWork(r)
+		if err == nil {
+			out = append(out, w)
+		}
+		return err
+	}, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading works: %w", err)
+	}
+	return out, nil
+}
+
+const recordColumns = `library_id, source_id, work_id, hash, data, raw_marc, updated_at`
+
+func scanRecord(row interface{ Scan(...any) error }) (*catalog.StoredRecord, error) {
+	var (
+		r                  catalog.StoredRecord
+		lib, src, data, up string
+		raw                []byte
+	)
+	if err := row.Scan(&lib, &src, &r.WorkID, &r.Hash, &data, &raw, &up); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(data), &r.Record); err != nil {
+		return nil, fmt.Errorf("record %s/%s: %w", lib, src, err)
+	}
+	r.LibraryID, r.SourceID, r.RawMARC = lib, src, raw
+	compactRecord(&r.Record)
+	var err error
+	if r.UpdatedAt, err = parseTime(up); err != nil {
+		return nil, fmt.Errorf("record %s/%s: %w", lib, src, err)
+	}
+	return &r, nil
+}
+
+// RecordsByWork implements catalog.Store.
+func (s *CatalogStore) RecordsByWork(ctx context.Context, workIDs []string) ([]*catalog.StoredRecord, error) {
+	if len(workIDs) == 0 {
+		return nil, nil
+	}
+	var out []*catalog.StoredRecord
+	err := queryRows(ctx, s.db, `SELECT `+recordColumns+` FROM catalog_records
+		WHERE work_id IN (SELECT value FROM json_each(?)) ORDER BY work_id, library_id, source_id`,
+		func(r *sql.Rows) error {
+			rec, err := scanRecord(r)
+			if err == nil {
+				out = append(out, rec)
+			}
+			return err
+		}, jsonArray(workIDs))
+	if err != nil {
+		return nil, fmt.Errorf("records by work: %w", err)
+	}
+	return out, nil
+}
+
+// Record implements catalog.Store.
+func (s *CatalogStore) Record(ctx context.Context, libraryID, sourceID string) (*catalog.StoredRecord, error) {
+	r, err := scanRecord(s.db.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM catalog_records
+		WHERE library_id = ? AND source_id = ?`, libraryID, sourceID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("record %s of library %s: %w", sourceID, libraryID, thuvienso.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record %s of library %s: %w", sourceID, libraryID, err)
+	}
+	return r, nil
+}
+
+const itemColumns = `barcode, library_id, record_library_id, record_source_id, work_id, branch, location,
+	call_number, loan_type, status, updated_at`
+
+func scanItem(row interface{ Scan(...any) error }) (*catalog.StoredItem, error) {
+	var (
+		it         catalog.StoredItem
+		status, up string
+	)
+	if err := row.Scan(&it.Barcode, &it.LibraryID, &it.RecordLibraryID, &it.RecordSourceID, &it.WorkID,
+		&it.Branch, &it.Location, &it.CallNumber, &it.LoanType, &status, &up); err != nil {
+		return nil, err
+	}
+	it.Status = catalog.ItemStatus(status)
+	var err error
+	if it.UpdatedAt, err = parseTime(up); err != nil {
+		return nil, fmt.Errorf("item %s: %w", it.Barcode, err)
+	}
+	return &it, nil
+}
+
+func (s *CatalogStore) items(ctx context.Context, q string, args ...any) ([]*catalog.StoredItem, error) {
+	var out []*catalog.StoredItem
+	err := queryRows(ctx, s.db, q, func(r *sql.Rows) error {
+		it, err := scanItem(r)
+		if err == nil {
+			out = append(out, it)
+		}
+		return err
+	}, args...)
+	return out, err
+}
+
+// ItemsByWork implements catalog.Store.
+func (s *CatalogStore) ItemsByWork(ctx context.Context, workIDs []string) ([]*catalog.StoredItem, error) {
+	if len(workIDs) == 0 {
+		return nil, nil
+	}
+	out, err := s.items(ctx, `SELECT `+itemColumns+` FROM catalog_items
+		WHERE work_id IN (SELECT value FROM json_each(?)) ORDER BY work_id, library_id, barcode`, jsonArray(workIDs))
+	if err != nil {
+		return nil, fmt.Errorf("items by work: %w", err)
+	}
+	return out, nil
+}
+
+// Item implements catalog.Store.
+func (s *CatalogStore) Item(ctx context.Context, barcode string) (*catalog.StoredItem, error) {
+	it, err := scanItem(s.db.QueryRowContext(ctx, `SELECT `+itemColumns+` FROM catalog_items WHERE barcode = ?`, barcode))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("item %s: %w", barcode, thuvienso.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("item %s: %w", barcode, err)
+	}
+	return it, nil
+}
+
+// ItemsByBarcode implements catalog.Store.
+func (s *CatalogStore) ItemsByBarcode(ctx context.Context, barcodes []string) ([]*catalog.StoredItem, error) {
+	if len(barcodes) == 0 {
+		return nil, nil
+	}
+	out, err := s.items(ctx, `SELECT `+itemColumns+` FROM catalog_items
+		WHERE barcode IN (SELECT value FROM json_each(?))`, jsonArray(barcodes))
+	if err != nil {
+		return nil, fmt.Errorf("items by barcode: %w", err)
+	}
+	return out, nil
+}
+
+// SetItemStatus implements catalog.Store with one UPDATE … WHERE status
+// IN (…) RETURNING and the change entry in the same transaction.
+func (s *CatalogStore) SetItemStatus(ctx context.Context, barcode string, from []catalog.ItemStatus, to catalog.ItemStatus, at time.Time) (*catalog.StoredItem, error) {
+	if err := catalog.ValidStatusChange(from, to); err != nil {
+		return nil, fmt.Errorf("item %s: %w", barcode, err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("item %s: status: %w", barcode, err)
+	}
+	defer tx.Rollback()
+	it, err := scanItem(tx.QueryRowContext(ctx, `UPDATE catalog_items SET status = ?, updated_at = ?
+		WHERE barcode = ? AND status IN (SELECT value FROM json_each(?)) RETURNING `+itemColumns,
+		string(to), fmtTime(at), barcode, jsonArray(catalog.StatusStrings(from))))
+	if errors.Is(err, sql.ErrNoRows) {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM catalog_items WHERE barcode = ?`, barcode).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("item %s: %w", barcode, thuvienso.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("item %s: status: %w", barcode, err)
+		}
+		return nil, fmt.Errorf("item %s: %w", barcode, catalog.ErrItemStatusConflict)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("item %s: status: %w", barcode, err)
+	}
+	if it.WorkID != "" {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO catalog_changes (work_id, at) VALUES (?, ?)`, it.WorkID, fmtTime(at)); err != nil {
+			return nil, fmt.Errorf("item %s: change: %w", barcode, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("item %s: status: %w", barcode, err)
+	}
+	return it, nil
+}
+
+// Changes implements catalog.Store.
+func (s *CatalogStore) Changes(ctx context.Context, afterSeq int64, limit int) ([]catalog.Change, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var out []catalog.Change
+	err := queryRows(ctx, s.db, `SELECT seq, work_id, at FROM catalog_changes WHERE seq > ? ORDER BY seq LIMIT ?`,
+		func(r *sql.Rows) error {
+			var c catalog.Change
+			var at string
+			if err := r.Scan(&c.Seq, &c.WorkID, &at); err != nil {
+				return err
+			}
+			var err error
+			c.At, err = parseTime(at)
+			out = append(out, c)
+			return err
+		}, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("changes after %d: %w", afterSeq, err)
+	}
+	return out, nil
+}
+
+// LatestSeq implements catalog.Store.
+func (s *CatalogStore) LatestSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM catalog_changes`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("latest change: %w", err)
+	}
+	return seq, nil
+}
+
+// Counts implements catalog.Store.
+func (s *CatalogStore) Counts(ctx context.Context) (catalog.Counts, error) {
+	var c catalog.Counts
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM catalog_works WHERE deleted = 0),
+		(SELECT count(*) FROM catalog_records), (SELECT count(*) FROM catalog_items)`).Scan(&c.Works, &c.Records, &c.Items)
+	if err != nil {
+		return c, fmt.Errorf("counting the catalogue: %w", err)
+	}
+	return c, nil
+}
+
+// HarvestCheckpoint implements catalog.Store.
+func (s *CatalogStore) HarvestCheckpoint(ctx context.Context, libraryID string) (*catalog.HarvestCheckpoint, error) {
+	c := catalog.HarvestCheckpoint{LibraryID: libraryID}
+	var up string
+	err := s.db.QueryRowContext(ctx, `SELECT url, set_spec, state, updated_at FROM catalog_harvests WHERE library_id = ?`,
+		libraryID).Scan(&c.URL, &c.Set, &c.State, &up)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("harvest state of library %s: %w", libraryID, thuvienso.ErrNotFound)
+	}
+	if err == nil {
+		c.UpdatedAt, err = parseTime(up)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("harvest state of library %s: %w", libraryID, err)
+	}
+	return &c, nil
+}
+
+// PutHarvestCheckpoint implements catalog.Store.
+func (s *CatalogStore) PutHarvestCheckpoint(ctx context.Context, c *catalog.HarvestCheckpoint) error {
+	state := c.State
+	if state == nil {
+		state = []byte{}
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO catalog_harvests (library_id, url, set_spec, state, updated_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (library_id) DO UPDATE SET url = excluded.url, set_spec = excluded.set_spec,
+		state = excluded.state, updated_at = excluded.updated_at`,
+		c.LibraryID, c.URL, c.Set, state, fmtTime(c.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("saving harvest state of library %s: %w", c.LibraryID, err)
+	}
+	return nil
+}
