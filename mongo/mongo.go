@@ -1,7 +1,8 @@
 // Package mongo owns the production store: a MongoDB database (official
 // driver v2, MONGODB_URI, a replica set), its collections and indexes, and
 // the implementations of the domain store interfaces on top of it
-// (library.Store as LibraryStore, auth.Store as AuthStore).
+// (library.Store as LibraryStore, auth.Store as AuthStore, catalog.Store
+// as CatalogStore).
 //
 // It relies only on what MongoDB guarantees and what the embedded FerretDB
 // of the tests also does right: single-document atomic updates with the
@@ -147,7 +148,11 @@ func (d *DB) ensureIndexes(ctx context.Context) error {
 	}
 	// One index per command: FerretDB v1.24.2 panics on a createIndexes
 	// that names more than one index that already exists (see above).
-	for _, coll := range []string{collLibraries, collAccounts, collSessions, collRefreshTokens} {
+	for coll, ms := range catalogIndexes() {
+		indexes[coll] = ms
+	}
+	for _, coll := range []string{collLibraries, collAccounts, collSessions, collRefreshTokens,
+		collWorks, collWorkKeys, collRecords, collItems} {
 		for _, m := range indexes[coll] {
 			if _, err := d.db.Collection(coll).Indexes().CreateOne(ctx, m); err != nil {
 				return fmt.Errorf("creating indexes of %s: %w", coll, err)
@@ -168,8 +173,9 @@ func (d *DB) Stores() *store.Set {
 			sessions: d.db.Collection(collSessions),
 			tokens:   d.db.Collection(collRefreshTokens),
 		},
-		Ping:  d.Ping,
-		Close: d.Close,
+		Catalog: newCatalogStore(d.db),
+		Ping:    d.Ping,
+		Close:   d.Close,
 	}
 }
 
