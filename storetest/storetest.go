@@ -43,7 +43,9 @@ func Run(t *testing.T, open Open) {
 	tests = append(tests, accountTests...)
 	tests = append(tests, sessionTests...)
 	tests = append(tests, refreshTokenTests...)
+	tests = append(tests, catalogTests...)
 	tests = append(tests, concurrencyTests...)
+	tests = append(tests, catalogConcurrencyTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
@@ -60,7 +62,7 @@ var setTests = []test{
 		if s.Kind == "" {
 			t.Error("Kind is empty")
 		}
-		if s.Libraries == nil || s.Auth == nil || s.Ping == nil || s.Close == nil {
+		if s.Libraries == nil || s.Auth == nil || s.Catalog == nil || s.Ping == nil || s.Close == nil {
 			t.Fatalf("Set has nil members: %+v", s)
 		}
 		if err := s.Ping(t.Context()); err != nil {
