@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -99,7 +100,24 @@ func OpenMemory() (*Index, error) {
 // to the index, so callers batch: a rebuild sends thousands of documents a
 // call, the change follower sends what changed in its last interval.
 func (x *Index) Index(ctx context.Context, docs ...Document) error {
-	if len(docs) == 0 {
+	return x.Apply(ctx, docs, nil, -1)
+}
+
+// Delete removes the documents with the given IDs in one batch; unknown
+// IDs are ignored.
+func (x *Index) Delete(ids ...string) error {
+	return x.Apply(context.Background(), nil, ids, -1)
+}
+
+// internalWatermarkKey is where the change-sequence watermark is kept.
+var internalWatermarkKey = []byte("thuvienso.watermark")
+
+// Apply adds or replaces docs, removes the documents with the deleted IDs,
+// and records watermark (the catalog change sequence the index now
+// reflects; negative leaves it as it is) — all in one batch, so an index
+// that crashes mid-way restarts from a watermark that matches its content.
+func (x *Index) Apply(ctx context.Context, docs []Document, deleted []string, watermark int64) error {
+	if len(docs) == 0 && len(deleted) == 0 && watermark < 0 {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
@@ -115,29 +133,36 @@ func (x *Index) Index(ctx context.Context, docs ...Document) error {
 			return fmt.Errorf("search: indexing %s: %w", docs[i].ID, err)
 		}
 	}
+	for _, id := range deleted {
+		batch.Delete(id)
+	}
+	if watermark >= 0 {
+		batch.SetInternal(internalWatermarkKey, []byte(strconv.FormatInt(watermark, 10)))
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("search: indexing: %w", err)
 	}
 	if err := x.b.Batch(batch); err != nil {
-		return fmt.Errorf("search: indexing %d documents: %w", len(docs), err)
+		return fmt.Errorf("search: indexing %d documents, deleting %d: %w", len(docs), len(deleted), err)
 	}
 	return nil
 }
 
-// Delete removes the documents with the given IDs in one batch; unknown
-// IDs are ignored.
-func (x *Index) Delete(ids ...string) error {
-	if len(ids) == 0 {
-		return nil
+// Watermark returns the catalog change sequence the index reflects, as
+// last recorded by Apply; 0 for a new index.
+func (x *Index) Watermark() (int64, error) {
+	v, err := x.b.GetInternal(internalWatermarkKey)
+	if err != nil {
+		return 0, fmt.Errorf("search: reading watermark: %w", err)
 	}
-	batch := x.b.NewBatch()
-	for _, id := range ids {
-		batch.Delete(id)
+	if len(v) == 0 {
+		return 0, nil
 	}
-	if err := x.b.Batch(batch); err != nil {
-		return fmt.Errorf("search: deleting %d documents: %w", len(ids), err)
+	w, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("search: watermark %q: %w", v, err)
 	}
-	return nil
+	return w, nil
 }
 
 // Count returns the number of documents in the index.
