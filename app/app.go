@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -24,14 +23,12 @@ import (
 	"github.com/bacninh/thuvienso/graph"
 	"github.com/bacninh/thuvienso/library"
 	"github.com/bacninh/thuvienso/lock"
-	"github.com/bacninh/thuvienso/mongo"
 	"github.com/bacninh/thuvienso/pubsub"
 	"github.com/bacninh/thuvienso/ratelimit"
 	"github.com/bacninh/thuvienso/redis"
 	"github.com/bacninh/thuvienso/resolvers"
 	"github.com/bacninh/thuvienso/server"
 	"github.com/bacninh/thuvienso/signing"
-	"github.com/bacninh/thuvienso/sqlite"
 	"github.com/bacninh/thuvienso/store"
 )
 
@@ -87,25 +84,12 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 }
 
 func (a *App) openStore(ctx context.Context) error {
-	cfg := a.Config
-	if cfg.MongoURI != "" {
-		db, err := mongo.Open(ctx, cfg.MongoURI, cfg.MongoDatabase)
-		if err != nil {
-			return fmt.Errorf("open MongoDB: %w", err)
-		}
-		a.Stores = db.Stores()
-	} else {
-		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-			return fmt.Errorf("create data folder: %w", err)
-		}
-		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "thuvienso.db"))
-		if err != nil {
-			return fmt.Errorf("open embedded store: %w", err)
-		}
-		a.Stores = db.Stores()
+	s, err := OpenStore(ctx, a.Config, a.Logger)
+	if err != nil {
+		return err
 	}
+	a.Stores = s
 	a.closers = append(a.closers, a.Stores.Close)
-	a.Logger.Info("store open", "kind", a.Stores.Kind)
 	return nil
 }
 
