@@ -2,6 +2,8 @@
 //
 //	thuvienso [serve] [flags]      run the GraphQL server (the default)
 //	thuvienso keys rotate [flags]  make a new access-token signing key
+//	thuvienso import --library CODE FILE…      import MARC, MARCXML or CSV files
+//	thuvienso harvest --library CODE [--set S] URL  harvest an OAI-PMH repository
 //	thuvienso config               print the configuration table
 //
 // Every flag has an environment variable; `thuvienso serve -h` lists them.
@@ -50,8 +52,15 @@ func run(args []string) error {
 	case "config":
 		fmt.Print(config.MarkdownTable())
 		return nil
+	case "import", "harvest":
+		ctx, stop := signalContext()
+		defer stop()
+		if cmd == "import" {
+			return importFiles(ctx, args, os.Getenv, os.Stdout)
+		}
+		return harvestRepo(ctx, args, os.Getenv, os.Stdout)
 	default:
-		return fmt.Errorf("unknown command %q (serve, keys rotate, config)", cmd)
+		return fmt.Errorf("unknown command %q (serve, import, harvest, keys rotate, config)", cmd)
 	}
 }
 
