@@ -18,6 +18,7 @@ import (
 
 	"github.com/bacninh/thuvienso/auth"
 	"github.com/bacninh/thuvienso/cache"
+	"github.com/bacninh/thuvienso/catalog"
 	"github.com/bacninh/thuvienso/config"
 	"github.com/bacninh/thuvienso/demo"
 	"github.com/bacninh/thuvienso/graph"
@@ -27,6 +28,7 @@ import (
 	"github.com/bacninh/thuvienso/ratelimit"
 	"github.com/bacninh/thuvienso/redis"
 	"github.com/bacninh/thuvienso/resolvers"
+	"github.com/bacninh/thuvienso/search"
 	"github.com/bacninh/thuvienso/server"
 	"github.com/bacninh/thuvienso/signing"
 	"github.com/bacninh/thuvienso/store"
@@ -48,6 +50,10 @@ type App struct {
 	AccessKeys *signing.KeySet
 	Auth       *auth.Service
 	Libraries  *library.Service
+	Catalog    *catalog.Service
+	Index      *search.Index
+	Searcher   *search.Cached
+	Indexer    *search.Indexer
 	Server     *server.Server
 
 	// Demo is what seeding the demo province created; nil when it did not run.
@@ -76,10 +82,15 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	}
 	a.Libraries = &library.Service{Store: a.Stores.Libraries}
 	a.Auth = &auth.Service{Store: a.Stores.Auth, Libraries: a.Libraries, Keys: a.AccessKeys, Limiter: a.Limiter, Logger: logger}
+	if err := a.openCatalog(); err != nil {
+		return nil, err
+	}
 	if err := a.seedDemo(ctx); err != nil {
 		return nil, err
 	}
 	a.Server = a.newServer()
+	a.registerCatalogMetrics(a.Server.Registry())
+	a.startIndexing()
 	return a, nil
 }
 
@@ -134,7 +145,7 @@ func (a *App) seedDemo(ctx context.Context) error {
 }
 
 func (a *App) newServer() *server.Server {
-	r := &resolvers.Resolver{AuthService: a.Auth, LibraryService: a.Libraries}
+	r := &resolvers.Resolver{AuthService: a.Auth, LibraryService: a.Libraries, CatalogService: a.Catalog, Searcher: a.Searcher}
 	checks := []server.Check{{Name: "store", Critical: true, Check: a.Stores.Ping}}
 	if a.Redis != nil {
 		checks = append(checks, server.Check{Name: "redis", Critical: false, Check: a.Redis.Ping})

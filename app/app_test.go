@@ -20,7 +20,7 @@ import (
 // command does, with the demo province unless demo is "never".
 func testApp(t *testing.T, dir, demo string) (*App, *httptest.Server) {
 	t.Helper()
-	cfg, err := config.Load([]string{"-data-dir", dir, "-demo", demo}, func(string) string { return "" })
+	cfg, err := config.Load([]string{"-data-dir", dir, "-demo", demo, "-demo-catalog=false"}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,9 @@ type Config struct {
 	RedisURL string
 	// KeysDir holds the signing keys; generated on first run when empty.
 	KeysDir string
+	// IndexDir holds this instance's search index (derived data, rebuilt
+	// from the store when missing). Each instance needs its own.
+	IndexDir string
 	// CORSOrigins are the browser origins allowed to call the API.
 	CORSOrigins []string
 	// LogLevel is debug, info, warn or error.
@@ -38,6 +41,8 @@ type Config struct {
 	LogFormat string
 	// Demo is auto (seed an empty database), always, or never.
 	Demo string
+	// DemoCatalog adds the demo catalog (20,000 works) to a demo seed.
+	DemoCatalog bool
 	// Introspection enables schema introspection (GraphiQL needs it).
 	Introspection bool
 	// GraphiQL serves the GraphiQL page at /.
@@ -59,10 +64,12 @@ var settings = []setting{
 	{"MONGODB_DATABASE", "mongodb-database", "thuvienso", "database name within MONGODB_URI"},
 	{"REDIS_URL", "redis-url", "", "Redis URL (redis://host:6379/0) for cache, rate limits, locks and pub/sub; empty: in-process, one instance only"},
 	{"KEYS_DIR", "keys-dir", "", "folder of the signing keys (access tokens, cards); default DATA_DIR/keys; generated on first run"},
+	{"INDEX_DIR", "index-dir", "", "folder of this instance's search index (derived, rebuilt from the store when missing; one per instance); default DATA_DIR/index"},
 	{"CORS_ORIGINS", "cors-origins", "", "comma-separated browser origins allowed to call the API (https://app.example.vn,https://*.bacninh.gov.vn)"},
 	{"LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "log-format", "text", "text or json"},
 	{"DEMO", "demo", "auto", "demo province: auto (seed an empty database), always, never"},
+	{"DEMO_CATALOG", "demo-catalog", "true", "with the demo province, also seed its catalog (about 20,000 works, imported and indexed in the background)"},
 	{"INTROSPECTION", "introspection", "true", "allow schema introspection (GraphiQL and codegen tools need it)"},
 	{"GRAPHIQL", "graphiql", "true", "serve GraphiQL at /"},
 	{"MAX_COMPLEXITY", "max-complexity", "1000", "largest complexity score of one operation"},
@@ -92,6 +99,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		MongoDatabase: get("MONGODB_DATABASE"),
 		RedisURL:      get("REDIS_URL"),
 		KeysDir:       get("KEYS_DIR"),
+		IndexDir:      get("INDEX_DIR"),
 		LogLevel:      strings.ToLower(get("LOG_LEVEL")),
 		LogFormat:     strings.ToLower(get("LOG_FORMAT")),
 		Demo:          strings.ToLower(get("DEMO")),
@@ -117,11 +125,15 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		*dst = v
 	}
 	boolean("INTROSPECTION", &c.Introspection)
+	boolean("DEMO_CATALOG", &c.DemoCatalog)
 	boolean("GRAPHIQL", &c.GraphiQL)
 	integer("MAX_COMPLEXITY", &c.MaxComplexity, 10, 1_000_000)
 	integer("MAX_DEPTH", &c.MaxDepth, 3, 100)
 	if c.KeysDir == "" {
 		c.KeysDir = filepath.Join(c.DataDir, "keys")
+	}
+	if c.IndexDir == "" {
+		c.IndexDir = filepath.Join(c.DataDir, "index")
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("DATA_DIR must not be empty"))

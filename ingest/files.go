@@ -170,13 +170,19 @@ func ReadFile(path string, o Options) (*Batch, error) {
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
+	return Read(f, filepath.Base(path), o)
+}
+
+// Read detects the kind of the file named name from its name and first
+// bytes, and reads it with the matching reader (an upload, a harvest
+// body). The report's Source is name.
+func Read(r io.Reader, name string, o Options) (*Batch, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(512)
-	kind, err := Detect(path, head)
+	kind, err := Detect(name, head)
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	name := filepath.Base(path)
 	switch kind {
 	case KindISO2709:
 		return ReadMARC(br, name, o)

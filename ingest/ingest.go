@@ -195,3 +195,13 @@ func reason(err error) string {
 	}
 	return err.Error()
 }
+
+// ForLibrary returns what b read as a catalog batch owned by libraryID,
+// ready for catalog.Service.Import.
+func (b *Batch) ForLibrary(libraryID string) *catalog.Batch {
+	cb := &catalog.Batch{LibraryID: libraryID, Records: b.Records, Items: b.Items}
+	for _, d := range b.Deletions {
+		cb.Deletions = append(cb.Deletions, catalog.RecordRef{LibraryID: d.LibraryID, SourceID: d.SourceID})
+	}
+	return cb
+}

@@ -31,24 +31,6 @@ func (s *Service) Library(ctx context.Context, id string) (*Library, error) {
 	return l, nil
 }
 
-// LibrariesByID returns the libraries with these ids in the order asked,
-// nil where one does not exist (for dataloaders).
-func (s *Service) LibrariesByID(ctx context.Context, ids []string) ([]*Library, error) {
-	found, err := s.Store.LibrariesByID(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("libraries by id: %w", err)
-	}
-	byID := make(map[string]*Library, len(found))
-	for _, l := range found {
-		byID[l.ID] = l
-	}
-	out := make([]*Library, len(ids))
-	for i, id := range ids {
-		out[i] = byID[id]
-	}
-	return out, nil
-}
-
 // LibraryByCode returns one library by its code.
 func (s *Service) LibraryByCode(ctx context.Context, code string) (*Library, error) {
 	l, err := s.Store.LibraryByCode(ctx, strings.TrimSpace(code))

@@ -8,6 +8,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	thuvienso "github.com/bacninh/thuvienso"
+	"github.com/bacninh/thuvienso/catalog"
 	"github.com/bacninh/thuvienso/library"
 )
 
@@ -16,7 +17,10 @@ import (
 // page costs one store round trip per kind instead of one per object. They
 // live for one operation: nothing is cached across requests.
 type loaders struct {
-	library *dataloadgen.Loader[string, *library.Library]
+	library       *dataloadgen.Loader[string, *library.Library]
+	work          *dataloadgen.Loader[string, *catalog.StoredWork]
+	itemsByWork   *dataloadgen.Loader[string, []*catalog.StoredItem]
+	recordsByWork *dataloadgen.Loader[string, []*catalog.StoredRecord]
 }
 
 type loadersKey struct{}
@@ -28,19 +32,75 @@ const batchWait = 500 * time.Microsecond
 func (r *Resolver) newLoaders() *loaders {
 	return &loaders{
 		library: dataloadgen.NewLoader(func(ctx context.Context, ids []string) ([]*library.Library, []error) {
-			libs, err := r.LibraryService.LibrariesByID(ctx, ids)
+			libs, err := r.LibraryService.Store.LibrariesByID(ctx, ids)
 			if err != nil {
 				return nil, []error{err}
 			}
-			errs := make([]error, len(ids))
-			for i, l := range libs {
-				if l == nil {
-					errs[i] = thuvienso.ErrNotFound
+			byID := make(map[string]*library.Library, len(libs))
+			for _, l := range libs {
+				byID[l.ID] = l
+			}
+			return inOrder(ids, byID)
+		}, dataloadgen.WithWait(batchWait)),
+		work: dataloadgen.NewLoader(func(ctx context.Context, ids []string) ([]*catalog.StoredWork, []error) {
+			works, err := r.CatalogService.Store.WorksByID(ctx, ids)
+			if err != nil {
+				return nil, []error{err}
+			}
+			byID := make(map[string]*catalog.StoredWork, len(works))
+			for _, w := range works {
+				if !w.Deleted {
+					byID[w.ID] = w
 				}
 			}
-			return libs, errs
+			return inOrder(ids, byID)
+		}, dataloadgen.WithWait(batchWait)),
+		itemsByWork: dataloadgen.NewLoader(func(ctx context.Context, ids []string) ([][]*catalog.StoredItem, []error) {
+			items, err := r.CatalogService.Store.ItemsByWork(ctx, ids)
+			if err != nil {
+				return nil, []error{err}
+			}
+			return groupBy(ids, items, func(it *catalog.StoredItem) string { return it.WorkID }), nil
+		}, dataloadgen.WithWait(batchWait)),
+		recordsByWork: dataloadgen.NewLoader(func(ctx context.Context, ids []string) ([][]*catalog.StoredRecord, []error) {
+			recs, err := r.CatalogService.Store.RecordsByWork(ctx, ids)
+			if err != nil {
+				return nil, []error{err}
+			}
+			return groupBy(ids, recs, func(rec *catalog.StoredRecord) string { return rec.WorkID }), nil
 		}, dataloadgen.WithWait(batchWait)),
 	}
+}
+
+// inOrder answers a batch in the order of its keys, NOT_FOUND where a key
+// has no value.
+func inOrder[V any](ids []string, byID map[string]*V) ([]*V, []error) {
+	out := make([]*V, len(ids))
+	var errs []error
+	for i, id := range ids {
+		if v, ok := byID[id]; ok {
+			out[i] = v
+			continue
+		}
+		if errs == nil {
+			errs = make([]error, len(ids))
+		}
+		errs[i] = thuvienso.ErrNotFound
+	}
+	return out, errs
+}
+
+// groupBy answers a batch of "children of each key" from one flat list.
+func groupBy[V any](ids []string, all []V, key func(V) string) [][]V {
+	by := make(map[string][]V, len(ids))
+	for _, v := range all {
+		by[key(v)] = append(by[key(v)], v)
+	}
+	out := make([][]V, len(ids))
+	for i, id := range ids {
+		out[i] = by[id]
+	}
+	return out
 }
 
 // WithLoaders is a gqlgen operation middleware (handler.AroundOperations)

@@ -6,13 +6,17 @@ package resolvers
 import (
 	thuvienso "github.com/bacninh/thuvienso"
 	"github.com/bacninh/thuvienso/auth"
+	"github.com/bacninh/thuvienso/catalog"
 	"github.com/bacninh/thuvienso/library"
+	"github.com/bacninh/thuvienso/search"
 )
 
 // Resolver is the root resolver; it holds the domain services.
 type Resolver struct {
 	AuthService    *auth.Service
 	LibraryService *library.Service
+	CatalogService *catalog.Service
+	Searcher       *search.Cached
 }
 
 // nullIfNotFound turns a lookup's NOT_FOUND into a null answer, the GraphQL

@@ -11,10 +11,12 @@ import (
 
 	"github.com/bacninh/thuvienso"
 	"github.com/bacninh/thuvienso/auth"
+	"github.com/bacninh/thuvienso/catalog"
 	"github.com/bacninh/thuvienso/graph"
 	"github.com/bacninh/thuvienso/graph/model"
 	"github.com/bacninh/thuvienso/library"
 	"github.com/bacninh/thuvienso/relay"
+	"github.com/bacninh/thuvienso/search"
 )
 
 // Email is the resolver for the email field.
@@ -42,6 +44,49 @@ func (r *accountResolver) Language(ctx context.Context, obj *auth.Account) (mode
 	return model.Language(obj.Language), nil
 }
 
+// Library is the resolver for the library field.
+func (r *catalogRecordResolver) Library(ctx context.Context, obj *catalog.StoredRecord) (*library.Library, error) {
+	return r.library(ctx, obj.LibraryID)
+}
+
+// SourceFormat is the resolver for the sourceFormat field.
+func (r *catalogRecordResolver) SourceFormat(ctx context.Context, obj *catalog.StoredRecord) (string, error) {
+	return string(obj.SourceFormat), nil
+}
+
+// Library is the resolver for the library field.
+func (r *holdingResolver) Library(ctx context.Context, obj *catalog.Holding) (*library.Library, error) {
+	return r.library(ctx, obj.LibraryID)
+}
+
+// Library is the resolver for the library field.
+func (r *itemResolver) Library(ctx context.Context, obj *catalog.StoredItem) (*library.Library, error) {
+	return r.library(ctx, obj.LibraryID)
+}
+
+// Work is the resolver for the work field.
+func (r *itemResolver) Work(ctx context.Context, obj *catalog.StoredItem) (*catalog.StoredWork, error) {
+	if obj.WorkID == "" {
+		return nil, nil
+	}
+	return nullIfNotFound(r.loadersFor(ctx).work.Load(ctx, obj.WorkID))
+}
+
+// CallNumber is the resolver for the callNumber field.
+func (r *itemResolver) CallNumber(ctx context.Context, obj *catalog.StoredItem) (*string, error) {
+	return nonEmpty(obj.CallNumber), nil
+}
+
+// Location is the resolver for the location field.
+func (r *itemResolver) Location(ctx context.Context, obj *catalog.StoredItem) (*string, error) {
+	return nonEmpty(obj.Location), nil
+}
+
+// LoanType is the resolver for the loanType field.
+func (r *itemResolver) LoanType(ctx context.Context, obj *catalog.StoredItem) (*string, error) {
+	return nonEmpty(obj.LoanType), nil
+}
+
 // Parent is the resolver for the parent field.
 func (r *libraryResolver) Parent(ctx context.Context, obj *library.Library) (*library.Library, error) {
 	return r.library(ctx, obj.ParentID)
@@ -50,6 +95,11 @@ func (r *libraryResolver) Parent(ctx context.Context, obj *library.Library) (*li
 // OpenNow is the resolver for the openNow field.
 func (r *libraryResolver) OpenNow(ctx context.Context, obj *library.Library) (bool, error) {
 	return obj.OpenAt(time.Now()), nil
+}
+
+// Note is the resolver for the note field.
+func (r *linkResolver) Note(ctx context.Context, obj *catalog.Link) (*string, error) {
+	return nonEmpty(obj.Note), nil
 }
 
 // Register is the resolver for the register field.
@@ -123,6 +173,15 @@ func (r *mutationResolver) UpdateLibrary(ctx context.Context, input model.Update
 	return &model.UpdateLibraryPayload{Library: *l}, nil
 }
 
+// ImportRecords is the resolver for the importRecords field.
+func (r *mutationResolver) ImportRecords(ctx context.Context, input model.ImportRecordsInput) (*model.ImportRecordsPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.importRecords(ctx, input, a.RequireLibraryStaff)
+}
+
 // Weekday is the resolver for the weekday field.
 func (r *openingHoursResolver) Weekday(ctx context.Context, obj *library.OpeningHours) (model.Weekday, error) {
 	return weekdayOf(obj.Weekday), nil
@@ -179,11 +238,121 @@ func (r *queryResolver) Library(ctx context.Context, id *string, code *string) (
 	return nil, thuvienso.Invalid("id", "give a library id or code", "Cần id hoặc mã thư viện")
 }
 
+// Search is the resolver for the search field.
+func (r *queryResolver) Search(ctx context.Context, query *string, filter *model.SearchFilter, sort *search.Sort, first *int, after *string, facetSize *int) (*model.SearchConnection, error) {
+	return r.searchConnection(ctx, searchRequest(deref(query), filter, deref(sort), first, after, facetSize))
+}
+
+// Suggest is the resolver for the suggest field.
+func (r *queryResolver) Suggest(ctx context.Context, prefix string, first *int) ([]*search.Suggestion, error) {
+	n := deref(first)
+	if n < 1 || n > 20 {
+		return nil, thuvienso.Invalid("first", "first must be between 1 and 20", "first phải từ 1 đến 20")
+	}
+	out, err := r.Searcher.Suggest(ctx, prefix, n)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]*search.Suggestion, len(out))
+	for i := range out {
+		res[i] = &out[i]
+	}
+	return res, nil
+}
+
+// Work is the resolver for the work field.
+func (r *queryResolver) Work(ctx context.Context, id string) (*catalog.StoredWork, error) {
+	return nullIfNotFound(r.loadersFor(ctx).work.Load(ctx, id))
+}
+
+// Item is the resolver for the item field.
+func (r *queryResolver) Item(ctx context.Context, barcode string) (*catalog.StoredItem, error) {
+	return nullIfNotFound(r.CatalogService.Store.Item(ctx, barcode))
+}
+
+// Subtitle is the resolver for the subtitle field.
+func (r *workResolver) Subtitle(ctx context.Context, obj *catalog.StoredWork) (*string, error) {
+	return nonEmpty(obj.Subtitle), nil
+}
+
+// Year is the resolver for the year field.
+func (r *workResolver) Year(ctx context.Context, obj *catalog.StoredWork) (*int, error) {
+	if obj.Year == 0 {
+		return nil, nil
+	}
+	return &obj.Year, nil
+}
+
+// Edition is the resolver for the edition field.
+func (r *workResolver) Edition(ctx context.Context, obj *catalog.StoredWork) (*string, error) {
+	return nonEmpty(obj.Edition), nil
+}
+
+// Publisher is the resolver for the publisher field.
+func (r *workResolver) Publisher(ctx context.Context, obj *catalog.StoredWork) (*string, error) {
+	return nonEmpty(obj.Publisher), nil
+}
+
+// Ddc is the resolver for the ddc field.
+func (r *workResolver) Ddc(ctx context.Context, obj *catalog.StoredWork) (*string, error) {
+	return nonEmpty(obj.DDC), nil
+}
+
+// Summary is the resolver for the summary field.
+func (r *workResolver) Summary(ctx context.Context, obj *catalog.StoredWork) (*string, error) {
+	return nonEmpty(obj.Summary), nil
+}
+
+// PhysicalDescription is the resolver for the physicalDescription field.
+func (r *workResolver) PhysicalDescription(ctx context.Context, obj *catalog.StoredWork) (*string, error) {
+	return nonEmpty(obj.PhysicalDescription), nil
+}
+
+// Records is the resolver for the records field.
+func (r *workResolver) Records(ctx context.Context, obj *catalog.StoredWork) ([]*catalog.StoredRecord, error) {
+	return r.loadersFor(ctx).recordsByWork.Load(ctx, obj.ID)
+}
+
+// Holdings is the resolver for the holdings field.
+func (r *workResolver) Holdings(ctx context.Context, obj *catalog.StoredWork) ([]*catalog.Holding, error) {
+	items, err := r.loadersFor(ctx).itemsByWork.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	hs := catalog.Holdings(items)
+	out := make([]*catalog.Holding, len(hs))
+	for i := range hs {
+		out[i] = &hs[i]
+	}
+	return out, nil
+}
+
+// Availability is the resolver for the availability field.
+func (r *workResolver) Availability(ctx context.Context, obj *catalog.StoredWork) (*model.Availability, error) {
+	items, err := r.loadersFor(ctx).itemsByWork.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return availability(items), nil
+}
+
 // Account returns graph.AccountResolver implementation.
 func (r *Resolver) Account() graph.AccountResolver { return &accountResolver{r} }
 
+// CatalogRecord returns graph.CatalogRecordResolver implementation.
+func (r *Resolver) CatalogRecord() graph.CatalogRecordResolver { return &catalogRecordResolver{r} }
+
+// Holding returns graph.HoldingResolver implementation.
+func (r *Resolver) Holding() graph.HoldingResolver { return &holdingResolver{r} }
+
+// Item returns graph.ItemResolver implementation.
+func (r *Resolver) Item() graph.ItemResolver { return &itemResolver{r} }
+
 // Library returns graph.LibraryResolver implementation.
 func (r *Resolver) Library() graph.LibraryResolver { return &libraryResolver{r} }
+
+// Link returns graph.LinkResolver implementation.
+func (r *Resolver) Link() graph.LinkResolver { return &linkResolver{r} }
 
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
@@ -194,10 +363,18 @@ func (r *Resolver) OpeningHours() graph.OpeningHoursResolver { return &openingHo
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+// Work returns graph.WorkResolver implementation.
+func (r *Resolver) Work() graph.WorkResolver { return &workResolver{r} }
+
 type (
-	accountResolver      struct{ *Resolver }
-	libraryResolver      struct{ *Resolver }
-	mutationResolver     struct{ *Resolver }
-	openingHoursResolver struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
+	accountResolver       struct{ *Resolver }
+	catalogRecordResolver struct{ *Resolver }
+	holdingResolver       struct{ *Resolver }
+	itemResolver          struct{ *Resolver }
+	libraryResolver       struct{ *Resolver }
+	linkResolver          struct{ *Resolver }
+	mutationResolver      struct{ *Resolver }
+	openingHoursResolver  struct{ *Resolver }
+	queryResolver         struct{ *Resolver }
+	workResolver          struct{ *Resolver }
 )

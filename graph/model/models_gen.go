@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bacninh/thuvienso/auth"
+	"github.com/bacninh/thuvienso/catalog"
 	"github.com/bacninh/thuvienso/library"
 )
 
@@ -27,6 +28,16 @@ type AuthPayload struct {
 	RefreshTokenExpiresAt time.Time `json:"refreshTokenExpiresAt"`
 	// Always `Bearer`.
 	TokenType string `json:"tokenType"`
+}
+
+// Copies of a work across the network.
+type Availability struct {
+	// Copies in all libraries.
+	Total int `json:"total"`
+	// Copies that can be borrowed now.
+	Available int `json:"available"`
+	// Libraries holding a copy.
+	Libraries int `json:"libraries"`
 }
 
 // A password change.
@@ -51,6 +62,76 @@ type ContactInput struct {
 	Email *string `json:"email,omitempty"`
 	// Web site.
 	Website *string `json:"website,omitempty"`
+}
+
+// Counts of one facet over all matching works.
+type Facet struct {
+	// What is counted.
+	Name FacetName `json:"name"`
+	// The most frequent values first.
+	Values []*FacetValue `json:"values"`
+	// Occurrences of values beyond those listed.
+	Other int `json:"other"`
+}
+
+// One value of a facet.
+type FacetValue struct {
+	// The value to filter on.
+	Value string `json:"value"`
+	// A name to show (a library's name for LIBRARY, otherwise the value).
+	Label string `json:"label"`
+	// How many matching works have it.
+	Count int `json:"count"`
+}
+
+// Fragments of a hit with the matched words in `<mark>…</mark>`.
+type Highlights struct {
+	// The title, if it matched.
+	Title *string `json:"title,omitempty"`
+	// Matching author names.
+	Authors []string `json:"authors"`
+}
+
+// A record or copy an import refused.
+type ImportProblem struct {
+	// Record number in the file (or CSV line), when known.
+	Position *int `json:"position,omitempty"`
+	// The record's source id or the copy's barcode.
+	ID *string `json:"id,omitempty"`
+	// Why.
+	Reason string `json:"reason"`
+}
+
+// A catalog file to import.
+type ImportRecordsInput struct {
+	// The library whose catalog the records belong to.
+	LibraryID string `json:"libraryId"`
+	// The file's name; its extension (.mrc, .xml, .csv) helps tell the format.
+	Filename string `json:"filename"`
+	// The file's content, base64-encoded.
+	ContentBase64 string `json:"contentBase64"`
+}
+
+// What an import did.
+type ImportRecordsPayload struct {
+	// Records found in the file.
+	Read int `json:"read"`
+	// Records new to the catalog.
+	Created int `json:"created"`
+	// Records that replaced an older version.
+	Updated int `json:"updated"`
+	// Records identical to what was stored (a re-import).
+	Unchanged int `json:"unchanged"`
+	// Records refused, with reasons in `problems`.
+	Skipped int `json:"skipped"`
+	// Records deleted (marked deleted in the file).
+	Deleted int `json:"deleted"`
+	// Copies created or updated.
+	Items int `json:"items"`
+	// Copies refused (e.g. a barcode owned by another library).
+	ItemsRefused int `json:"itemsRefused"`
+	// Why records or copies were refused, at most 100.
+	Problems []*ImportProblem `json:"problems"`
 }
 
 // A page of libraries.
@@ -165,6 +246,52 @@ type RegisterInput struct {
 	Language *Language `json:"language,omitempty"`
 }
 
+// A page of search results.
+type SearchConnection struct {
+	// The works of this page.
+	Edges []*SearchEdge `json:"edges"`
+	// Where this page sits.
+	PageInfo PageInfo `json:"pageInfo"`
+	// How many works match in all.
+	TotalCount int `json:"totalCount"`
+	// True when no work matched every word and the results match any word instead.
+	Relaxed bool `json:"relaxed"`
+	// Counts of matching works by format, language, library type, district, library, subject and decade (costly: ask on the first page only).
+	Facets []*Facet `json:"facets"`
+}
+
+// A work in search results.
+type SearchEdge struct {
+	// Pass as `after` to continue after this work.
+	Cursor string `json:"cursor"`
+	// The work.
+	Node catalog.StoredWork `json:"node"`
+	// The matched words in the title and authors, marked with `<mark>`; HTML-escaped.
+	Highlights Highlights `json:"highlights"`
+}
+
+// Narrows a search. Within a list any value matches; different fields must all match.
+type SearchFilter struct {
+	// Works held by any of these libraries.
+	LibraryIds []string `json:"libraryIds,omitempty"`
+	// Works held in any of these districts.
+	Districts []string `json:"districts,omitempty"`
+	// Works held by libraries of these types.
+	LibraryTypes []library.Type `json:"libraryTypes,omitempty"`
+	// Works in these formats.
+	Formats []catalog.Format `json:"formats,omitempty"`
+	// Works in these languages (ISO 639-2, e.g. `vie`).
+	Languages []string `json:"languages,omitempty"`
+	// Published in or after this year.
+	YearFrom *int `json:"yearFrom,omitempty"`
+	// Published in or before this year.
+	YearTo *int `json:"yearTo,omitempty"`
+	// Works with this subject heading (a value of the SUBJECT facet).
+	Subject *string `json:"subject,omitempty"`
+	// Works with a copy on the shelf now at this library.
+	AvailableAt *string `json:"availableAt,omitempty"`
+}
+
 // Changes to a library's details; omitted fields stay as they are.
 type UpdateLibraryInput struct {
 	// The library to change.
@@ -272,6 +399,79 @@ func (e *ErrorCode) UnmarshalJSON(b []byte) error {
 }
 
 func (e ErrorCode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a facet counts.
+type FacetName string
+
+const (
+	// By format.
+	FacetNameFormat FacetName = "FORMAT"
+	// By language.
+	FacetNameLanguage FacetName = "LANGUAGE"
+	// By type of holding library.
+	FacetNameLibraryType FacetName = "LIBRARY_TYPE"
+	// By district of holding library.
+	FacetNameDistrict FacetName = "DISTRICT"
+	// By holding library (value is the library id).
+	FacetNameLibrary FacetName = "LIBRARY"
+	// By subject heading.
+	FacetNameSubject FacetName = "SUBJECT"
+	// By decade of publication (value is the decade's first year, e.g. `1990`).
+	FacetNameDecade FacetName = "DECADE"
+)
+
+var AllFacetName = []FacetName{
+	FacetNameFormat,
+	FacetNameLanguage,
+	FacetNameLibraryType,
+	FacetNameDistrict,
+	FacetNameLibrary,
+	FacetNameSubject,
+	FacetNameDecade,
+}
+
+func (e FacetName) IsValid() bool {
+	switch e {
+	case FacetNameFormat, FacetNameLanguage, FacetNameLibraryType, FacetNameDistrict, FacetNameLibrary, FacetNameSubject, FacetNameDecade:
+		return true
+	}
+	return false
+}
+
+func (e FacetName) String() string {
+	return string(e)
+}
+
+func (e *FacetName) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FacetName(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FacetName", str)
+	}
+	return nil
+}
+
+func (e FacetName) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FacetName) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FacetName) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
