@@ -106,6 +106,11 @@ type Store interface {
 	AccountByLogin(ctx context.Context, login string) (*Account, error)
 	// SetPasswordHash replaces an account's password hash.
 	SetPasswordHash(ctx context.Context, accountID, hash string, at time.Time) error
+	// SetCardNumber replaces an account's card number (when its card is
+	// replaced), so that login by card number follows the current card;
+	// auth.ErrCardTaken when another account has the number,
+	// thuvienso.ErrNotFound when there is no such account.
+	SetCardNumber(ctx context.Context, accountID, number string, at time.Time) error
 
 	// CreateSession inserts a new login.
 	CreateSession(ctx context.Context, s *Session) error

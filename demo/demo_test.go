@@ -490,6 +490,23 @@ func (m *memAccounts) SetPasswordHash(_ context.Context, id, hash string, at tim
 	return nil
 }
 
+func (m *memAccounts) SetCardNumber(_ context.Context, id, number string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.accounts[id]
+	if !ok {
+		return thuvienso.ErrNotFound
+	}
+	for oid, o := range m.accounts {
+		if oid != id && number != "" && o.CardNumber == number {
+			return auth.ErrCardTaken
+		}
+	}
+	a.CardNumber, a.UpdatedAt = number, at
+	m.accounts[id] = a
+	return nil
+}
+
 func (m *memAccounts) CreateSession(_ context.Context, s *auth.Session) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -252,6 +252,34 @@ func (s *AuthStore) SetPasswordHash(ctx context.Context, accountID, hash string,
 	return nil
 }
 
+// SetCardNumber replaces an account's card number (removing the field for
+// "") and sets its UpdatedAt to at; auth.ErrCardTaken when another account
+// has the number, thuvienso.ErrNotFound when there is no such account.
+// FerretDB reports a unique violation of an update as an internal error,
+// so after any failure the number is looked up.
+func (s *AuthStore) SetCardNumber(ctx context.Context, accountID, number string, at time.Time) error {
+	d, ns := toDate(at)
+	set := bson.D{{Key: "updatedAt", Value: d}, {Key: "updatedAtNs", Value: ns}}
+	update := bson.D{{Key: "$set", Value: append(set, bson.E{Key: "cardNumber", Value: number})}}
+	if number == "" {
+		update = bson.D{{Key: "$set", Value: set}, {Key: "$unset", Value: bson.D{{Key: "cardNumber", Value: ""}}}}
+	}
+	res, err := s.accounts.UpdateOne(ctx, byID(accountID), update)
+	if err != nil {
+		if number != "" {
+			taken, lerr := exists(ctx, s.accounts, bson.D{{Key: "cardNumber", Value: number}, {Key: "_id", Value: bson.D{{Key: "$ne", Value: accountID}}}})
+			if lerr == nil && taken {
+				err = auth.ErrCardTaken
+			}
+		}
+		return fmt.Errorf("setting card number of account %s: %w", accountID, err)
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("setting card number of account %s: %w", accountID, thuvienso.ErrNotFound)
+	}
+	return nil
+}
+
 // CreateSession inserts a new login, giving it a new ID when it has none.
 func (s *AuthStore) CreateSession(ctx context.Context, sess *auth.Session) error {
 	if sess.ID == "" {

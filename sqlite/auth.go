@@ -155,6 +155,23 @@ func (s *AuthStore) SetPasswordHash(ctx context.Context, accountID, hash string,
 	return nil
 }
 
+// SetCardNumber replaces an account's card number and sets its UpdatedAt
+// to at; auth.ErrCardTaken when another account has the number,
+// thuvienso.ErrNotFound when there is no such account.
+func (s *AuthStore) SetCardNumber(ctx context.Context, accountID, number string, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET card_number = ?, updated_at = ? WHERE id = ?`,
+		nullIfEmpty(number), fmtTime(at), accountID)
+	if err != nil {
+		return fmt.Errorf("setting card number of account %s: %w", accountID, accountWriteError(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("setting card number of account %s: %w", accountID, err)
+	} else if n == 0 {
+		return fmt.Errorf("setting card number of account %s: %w", accountID, thuvienso.ErrNotFound)
+	}
+	return nil
+}
+
 // sessionColumns is the column list every session query selects.
 const sessionColumns = `id, account_id, created_at, expires_at, revoked_at, revoked_reason, user_agent, ip`
 

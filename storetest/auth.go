@@ -245,6 +245,37 @@ var accountTests = []test{
 		wantAccount(t, "another account", got, other)
 		wantErr(t, "SetPasswordHash(unknown)", as.SetPasswordHash(ctx, "nope", "h", when), thuvienso.ErrNotFound)
 	}},
+	{"Account/SetCardNumber", func(t *testing.T, s *store.Set) {
+		ctx, as := t.Context(), s.Auth
+		a := newAccount("acc-1", "p@example.vn", "", "2700000000011")
+		other := newAccount("acc-2", "q@example.vn", "", "2700000000022")
+		must(t, "CreateAccount", as.CreateAccount(ctx, a))
+		must(t, "CreateAccount", as.CreateAccount(ctx, other))
+		when := at(72*time.Hour + 123456789)
+		must(t, "SetCardNumber", as.SetCardNumber(ctx, a.ID, "2700000000033", when))
+		want := *a
+		want.CardNumber, want.UpdatedAt = "2700000000033", when
+		got, err := as.Account(ctx, a.ID)
+		must(t, "Account", err)
+		wantAccount(t, "after SetCardNumber", got, &want)
+		// Login follows the new number; the old one no longer logs in.
+		got, err = as.AccountByLogin(ctx, "2700000000033")
+		must(t, "AccountByLogin(new number)", err)
+		mustEqual(t, "AccountByLogin(new number)", got.ID, a.ID)
+		_, err = as.AccountByLogin(ctx, "2700000000011")
+		wantErr(t, "AccountByLogin(old number)", err, thuvienso.ErrNotFound)
+		// The old number is free again; another account's number is not.
+		wantErr(t, "SetCardNumber(taken)", as.SetCardNumber(ctx, a.ID, "2700000000022", when), auth.ErrCardTaken)
+		got, err = as.Account(ctx, a.ID)
+		must(t, "Account", err)
+		wantAccount(t, "after a refused SetCardNumber", got, &want)
+		got, err = as.Account(ctx, other.ID)
+		must(t, "Account", err)
+		wantAccount(t, "another account", got, other)
+		wantErr(t, "SetCardNumber(unknown)", as.SetCardNumber(ctx, "nope", "2700000000044", when), thuvienso.ErrNotFound)
+		third := newAccount("acc-3", "r@example.vn", "", "2700000000011")
+		must(t, "CreateAccount with the released number", as.CreateAccount(ctx, third))
+	}},
 }
 
 var sessionTests = []test{
