@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	thuvienso "github.com/bacninh/thuvienso"
@@ -316,6 +317,16 @@ func LookupKeys(r *Record) []string {
 	return nil
 }
 
+// Keys returns LookupKeys and ClaimKeys of r at once, normalising the
+// title once. The first claim key, when any, is WorkKey(r).
+func Keys(r *Record) (lookup, claims []string) {
+	claims = WorkKeys(r)
+	if len(claims) > 0 && strings.HasPrefix(claims[len(claims)-1], keyTitle) && len(claims) > 1 {
+		return claims[: len(claims)-1 : len(claims)-1], claims
+	}
+	return claims, claims
+}
+
 // ChooseWork decides the work of a record with these LookupKeys, given the
 // owners of the keys that are claimed (key → work ID) and the record's
 // current work ("" for a new record): the owner of the first claimed
@@ -365,12 +376,7 @@ func Summarize(id, key string, records []*Record, prev *StoredWork, at time.Time
 		}
 		return rs[i].SourceID < rs[j].SourceID
 	})
-	best := rs[0]
-	for _, r := range rs[1:] {
-		if completeness(r) > completeness(best) {
-			best = r
-		}
-	}
+	best := BestRecord(rs)
 	w := &StoredWork{
 		ID: id, Key: key,
 		Title: best.Title, Subtitle: best.Subtitle,
@@ -406,6 +412,70 @@ func Summarize(id, key string, records []*Record, prev *StoredWork, at time.Time
 		w.Series = union(w.Series, r.Series, "r:")
 	}
 	return w
+}
+
+// BestRecord returns the record whose description a work shows: the most
+// complete one, ties going to the smallest (LibraryID, SourceID); nil for
+// none.
+func BestRecord(records []*Record) *Record {
+	var best *Record
+	for _, r := range records {
+		if best == nil || completeness(r) > completeness(best) ||
+			completeness(r) == completeness(best) && refLess(r, best) {
+			best = r
+		}
+	}
+	return best
+}
+
+func refLess(a, b *Record) bool {
+	if a.LibraryID != b.LibraryID {
+		return a.LibraryID < b.LibraryID
+	}
+	return a.SourceID < b.SourceID
+}
+
+// Best names the record a work's display comes from and its completeness
+// score, so that a store can tell whether a new record changes the work.
+type Best struct {
+	Score               int
+	LibraryID, SourceID string
+}
+
+// BestOf returns the Best of records (BestRecord); zero for none.
+func BestOf(records []*Record) Best {
+	r := BestRecord(records)
+	if r == nil {
+		return Best{}
+	}
+	return Best{Score: completeness(r), LibraryID: r.LibraryID, SourceID: r.SourceID}
+}
+
+// JoinsQuietly reports whether adding the new record r to live work w,
+// whose display comes from best, leaves Summarize's result unchanged but
+// for RecordCount and UpdatedAt: r is not more complete than the best
+// record (nor as complete with a smaller reference) and brings no ISBN,
+// language, subject or series the work lacks. A store may then skip
+// reading the work's records. It is false when best is unknown.
+func JoinsQuietly(w *StoredWork, best Best, r *Record) bool {
+	if w == nil || w.Deleted || best.LibraryID == "" {
+		return false
+	}
+	score := completeness(r)
+	if score > best.Score || score == best.Score && refLess(r, &Record{LibraryID: best.LibraryID, SourceID: best.SourceID}) {
+		return false
+	}
+	return subset(r.ValidISBN13s(), w.ISBNs) && subset(r.Languages, w.Languages) &&
+		subset(r.Subjects, w.Subjects) && subset(r.Series, w.Series)
+}
+
+func subset(a, b []string) bool {
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidStatusChange checks the arguments of Store.SetItemStatus.

@@ -40,7 +40,8 @@ func (s *CatalogStore) Apply(ctx context.Context, b *catalog.Batch) (*catalog.Ap
 	}
 	defer tx.Rollback()
 	a := &applier{ctx: ctx, tx: tx, lib: b.LibraryID, at: fmtTime(at), atTime: at,
-		res: &catalog.ApplyResult{}, recompute: map[string]bool{}, changed: map[string]bool{}, newKey: map[string]string{}}
+		res: &catalog.ApplyResult{}, recompute: map[string]bool{}, changed: map[string]bool{}, newKey: map[string]string{},
+		full: map[string]bool{}, added: map[string][]*catalog.Record{}}
 	steps := []struct {
 		what string
 		run  func() error
@@ -75,6 +76,11 @@ type applier struct {
 	recompute, changed map[string]bool
 	// newKey is the key of each work created in this transaction.
 	newKey map[string]string
+	// full are works whose records must all be read again; the other
+	// works to recompute only gained the records in added, which may
+	// leave their display unchanged (catalog.JoinsQuietly).
+	full  map[string]bool
+	added map[string][]*catalog.Record
 }
 
 // query runs q and calls scan for each row.
@@ -126,9 +132,9 @@ func (a *applier) records(recs []catalog.Record) error {
 		return fmt.Errorf("reading stored records: %w", err)
 	}
 	type todo struct {
-		r    *catalog.Record
-		hash string
-		cur  string
+		r              *catalog.Record
+		hash, cur      string
+		lookup, claims []string
 	}
 	var work []todo
 	var keys []string
@@ -141,8 +147,9 @@ func (a *applier) records(recs []catalog.Record) error {
 			a.res.RecordsUnchanged++
 			continue
 		}
-		work = append(work, todo{r: r, hash: h, cur: e.work})
-		keys = append(keys, catalog.ClaimKeys(r)...)
+		lookup, claims := catalog.Keys(r)
+		work = append(work, todo{r: r, hash: h, cur: e.work, lookup: lookup, claims: claims})
+		keys = append(keys, claims...)
 	}
 	if len(work) == 0 {
 		return nil
@@ -174,22 +181,19 @@ func (a *applier) records(recs []catalog.Record) error {
 		return err
 	}
 	defer upsert.Close()
-	attach, err := a.tx.PrepareContext(a.ctx, `UPDATE catalog_items SET work_id = ?
-		WHERE record_library_id = ? AND record_source_id = ? AND work_id != ?`)
-	if err != nil {
-		return err
-	}
-	defer attach.Close()
+	var attach []string // new and moved records, whose stored items follow them
 	for _, t := range work {
 		r := t.r
-		w := catalog.ChooseWork(catalog.LookupKeys(r), owners, t.cur)
-		claims := catalog.ClaimKeys(r)
+		w := catalog.ChooseWork(t.lookup, owners, t.cur)
+		claims := t.claims
 		if w == "" {
 			w = newID()
-			key := catalog.WorkKey(r)
-			if key == "" {
+			var key string
+			if len(claims) > 0 {
+				key = claims[0] // WorkKey(r)
+			} else {
 				key = catalog.RecordKey(r)
-				claims = append(claims, key)
+				claims = []string{key}
 			}
 			a.newKey[w] = key
 			a.res.WorksCreated++
@@ -215,15 +219,28 @@ func (a *applier) records(recs []catalog.Record) error {
 		} else {
 			a.res.RecordsUpdated++
 		}
+		if _, created := a.newKey[w]; t.cur == "" && !created {
+			a.added[w] = append(a.added[w], r)
+		} else {
+			a.full[w] = true
+		}
 		if w != t.cur {
-			if _, err := attach.ExecContext(a.ctx, w, a.lib, r.SourceID, w); err != nil {
-				return fmt.Errorf("attaching the items of record %s: %w", r.SourceID, err)
-			}
+			attach = append(attach, r.SourceID)
 			if t.cur != "" {
 				a.recompute[t.cur] = true
+				a.full[t.cur] = true
 			}
 		}
 		a.recompute[w] = true
+	}
+	if len(attach) > 0 {
+		if _, err := a.tx.ExecContext(a.ctx, `UPDATE catalog_items SET work_id = r.work_id
+			FROM catalog_records AS r
+			WHERE catalog_items.record_library_id = ? AND catalog_items.record_source_id IN (SELECT value FROM json_each(?))
+				AND r.library_id = catalog_items.record_library_id AND r.source_id = catalog_items.record_source_id
+				AND catalog_items.work_id != r.work_id`, a.lib, jsonArray(attach)); err != nil {
+			return fmt.Errorf("attaching items to their records' works: %w", err)
+		}
 	}
 	return nil
 }
@@ -267,6 +284,13 @@ func (a *applier) items(items []catalog.Item) error {
 	}, a.lib, jsonArray(srcIDs)); err != nil {
 		return fmt.Errorf("reading the items' records: %w", err)
 	}
+	insert, err := a.tx.PrepareContext(a.ctx, `INSERT INTO catalog_items (barcode, library_id, record_library_id,
+		record_source_id, work_id, branch, location, call_number, loan_type, status, hash, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
 	for i := range items {
 		it := &items[i]
 		h := catalog.ItemHash(it)
@@ -292,10 +316,7 @@ func (a *applier) items(items []catalog.Item) error {
 				a.changed[e.work] = true
 			}
 		default:
-			if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO catalog_items (barcode, library_id, record_library_id,
-				record_source_id, work_id, branch, location, call_number, loan_type, status, hash, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				it.Barcode, it.LibraryID, a.lib, it.RecordSourceID, w, it.Branch, it.Location, it.CallNumber,
+			if _, err := insert.ExecContext(a.ctx, it.Barcode, it.LibraryID, a.lib, it.RecordSourceID, w, it.Branch, it.Location, it.CallNumber,
 				it.LoanType, string(it.Status), h, a.at); err != nil {
 				return fmt.Errorf("inserting item %s: %w", it.Barcode, err)
 			}
@@ -326,6 +347,7 @@ func (a *applier) deletions(refs []catalog.RecordRef) error {
 		}
 		found[id] = true
 		a.recompute[w] = true
+		a.full[w] = true
 		return nil
 	}, a.lib, jsonArray(ids)); err != nil {
 		return fmt.Errorf("reading records to delete: %w", err)
@@ -358,53 +380,97 @@ func (a *applier) works() error {
 		return nil
 	}
 	ids := sortedKeys(a.recompute)
-	prev := map[string]*catalog.StoredWork{}
+	prev := map[string]*workMeta{}
 	if err := a.query(`SELECT `+workColumns+` FROM catalog_works WHERE id IN (SELECT value FROM json_each(?))`,
 		func(r *sql.Rows) error {
-			w, err := scanWork(r)
+			m, err := scanWorkMeta(r)
 			if err == nil {
-				prev[w.ID] = w
+				prev[m.ID] = m
 			}
 			return err
 		}, jsonArray(ids)); err != nil {
 		return fmt.Errorf("reading works: %w", err)
 	}
-	recs := map[string][]*catalog.Record{}
-	if err := a.query(`SELECT work_id, data FROM catalog_records WHERE work_id IN (SELECT value FROM json_each(?))`,
-		func(r *sql.Rows) error {
-			var w, data string
-			if err := r.Scan(&w, &data); err != nil {
-				return err
-			}
-			var rec catalog.Record
-			if err := json.Unmarshal([]byte(data), &rec); err != nil {
-				return fmt.Errorf("work %s: stored record: %w", w, err)
-			}
-			recs[w] = append(recs[w], &rec)
-			return nil
-		}, jsonArray(ids)); err != nil {
-		return fmt.Errorf("reading the works' records: %w", err)
-	}
+	// Works that only gained records which change nothing shown are not
+	// read again: the common case of another library's copy of a book.
+	var reread []string
+	quiet := map[string]bool{}
 	for _, id := range ids {
 		p := prev[id]
-		key := a.newKey[id]
-		if p != nil {
-			key = p.Key
+		ok := !a.full[id] && p != nil
+		for _, r := range a.added[id] {
+			ok = ok && catalog.JoinsQuietly(&p.StoredWork, p.Best, r)
 		}
-		w := catalog.Summarize(id, key, recs[id], p, a.atTime)
-		if w.Deleted && (p == nil || !p.Deleted) {
+		if ok {
+			quiet[id] = true
+		} else {
+			reread = append(reread, id)
+		}
+	}
+	recs := map[string][]*catalog.Record{}
+	if len(reread) > 0 {
+		if err := a.query(`SELECT work_id, data FROM catalog_records WHERE work_id IN (SELECT value FROM json_each(?))`,
+			func(r *sql.Rows) error {
+				var w, data string
+				if err := r.Scan(&w, &data); err != nil {
+					return err
+				}
+				var rec catalog.Record
+				if err := json.Unmarshal([]byte(data), &rec); err != nil {
+					return fmt.Errorf("work %s: stored record: %w", w, err)
+				}
+				recs[w] = append(recs[w], &rec)
+				return nil
+			}, jsonArray(reread)); err != nil {
+			return fmt.Errorf("reading the works' records: %w", err)
+		}
+	}
+	upsert, err := a.tx.PrepareContext(a.ctx, `INSERT INTO catalog_works (id, key, meta, record_count, deleted, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET key = excluded.key, meta = excluded.meta,
+		record_count = excluded.record_count, deleted = excluded.deleted, updated_at = excluded.updated_at`)
+	if err != nil {
+		return err
+	}
+	defer upsert.Close()
+	var counts [][2]any // quiet works: [id, records added]
+	for _, id := range ids {
+		p := prev[id]
+		a.changed[id] = true
+		if quiet[id] {
+			counts = append(counts, [2]any{id, len(a.added[id])})
+			continue
+		}
+		var m workMeta
+		{
+			key := a.newKey[id]
+			var pw *catalog.StoredWork
+			if p != nil {
+				key, pw = p.Key, &p.StoredWork
+			}
+			m = workMeta{StoredWork: *catalog.Summarize(id, key, recs[id], pw, a.atTime), Best: catalog.BestOf(recs[id])}
+		}
+		if m.Deleted && (p == nil || !p.Deleted) {
 			a.res.WorksDeleted++
 		}
-		a.changed[id] = true
-		meta, err := json.Marshal(w)
+		meta, err := json.Marshal(&m)
 		if err != nil {
 			return fmt.Errorf("encoding work %s: %w", id, err)
 		}
-		if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO catalog_works (id, key, meta, record_count, deleted, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET key = excluded.key, meta = excluded.meta,
-			record_count = excluded.record_count, deleted = excluded.deleted, updated_at = excluded.updated_at`,
-			id, w.Key, string(meta), w.RecordCount, w.Deleted, a.at); err != nil {
+		if _, err := upsert.ExecContext(a.ctx, id, m.Key, string(meta), m.RecordCount, m.Deleted, a.at); err != nil {
 			return fmt.Errorf("writing work %s: %w", id, err)
+		}
+	}
+	if len(counts) > 0 {
+		// Only the count and the time change; both are columns, which
+		// override the copies in meta when a work is read.
+		b, err := json.Marshal(counts)
+		if err != nil {
+			return err
+		}
+		if _, err := a.tx.ExecContext(a.ctx, `UPDATE catalog_works SET record_count = record_count + q.n, updated_at = ?
+			FROM (SELECT value ->> 0 AS id, value ->> 1 AS n FROM json_each(?)) AS q
+			WHERE catalog_works.id = q.id`, a.at, string(b)); err != nil {
+			return fmt.Errorf("counting the works' new records: %w", err)
 		}
 	}
 	return nil
@@ -412,12 +478,16 @@ func (a *applier) works() error {
 
 // changes appends one change per changed work, in work ID order.
 func (a *applier) changes() error {
-	for _, id := range sortedKeys(a.changed) {
-		if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO catalog_changes (work_id, at) VALUES (?, ?)`, id, a.at); err != nil {
-			return err
-		}
-		a.res.Changes++
+	ids := sortedKeys(a.changed)
+	if len(ids) == 0 {
+		return nil
 	}
+	// json_each yields the array in order, so sequence numbers follow it.
+	if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO catalog_changes (work_id, at)
+		SELECT value, ? FROM json_each(?) ORDER BY key`, a.at, jsonArray(ids)); err != nil {
+		return err
+	}
+	a.res.Changes += len(ids)
 	return nil
 }
 
@@ -454,7 +524,22 @@ func blobOrNil(b []byte) any {
 
 const workColumns = `id, key, meta, record_count, deleted, updated_at`
 
+// workMeta is the stored JSON of a work: its display metadata and the
+// record that display comes from.
+type workMeta struct {
+	catalog.StoredWork
+	Best catalog.Best `json:"best"`
+}
+
 func scanWork(row interface{ Scan(...any) error }) (*catalog.StoredWork, error) {
+	m, err := scanWorkMeta(row)
+	if err != nil {
+		return nil, err
+	}
+	return &m.StoredWork, nil
+}
+
+func scanWorkMeta(row interface{ Scan(...any) error }) (*workMeta, error) {
 	var (
 		id, key, meta, updated string
 		count                  int
@@ -463,17 +548,17 @@ func scanWork(row interface{ Scan(...any) error }) (*catalog.StoredWork, error) 
 	if err := row.Scan(&id, &key, &meta, &count, &deleted, &updated); err != nil {
 		return nil, err
 	}
-	var w catalog.StoredWork
-	if err := json.Unmarshal([]byte(meta), &w); err != nil {
+	var m workMeta
+	if err := json.Unmarshal([]byte(meta), &m); err != nil {
 		return nil, fmt.Errorf("work %s: %w", id, err)
 	}
-	w.ID, w.Key, w.RecordCount, w.Deleted = id, key, count, deleted
+	m.ID, m.Key, m.RecordCount, m.Deleted = id, key, count, deleted
 	var err error
-	if w.UpdatedAt, err = parseTime(updated); err != nil {
+	if m.UpdatedAt, err = parseTime(updated); err != nil {
 		return nil, fmt.Errorf("work %s: %w", id, err)
 	}
-	compactWork(&w)
-	return &w, nil
+	compactWork(&m.StoredWork)
+	return &m, nil
 }
 
 // compactWork makes empty lists nil, as the contract returns them.
