@@ -91,18 +91,28 @@ func uniqueName(prefix string) string {
 // ("mongo-real", skipped when it is unset).
 func eachServer(t *testing.T, f func(t *testing.T, uri string, opts ...*options.ClientOptions)) {
 	t.Run("mongo-ferretdb", func(t *testing.T) { f(t, startFerretDB(t), ferretOptions()) })
-	t.Run("mongo-real", func(t *testing.T) {
-		uri := os.Getenv("MONGODB_URI")
-		if uri == "" {
-			t.Skip("MONGODB_URI is not set: not run against a real MongoDB")
-		}
-		f(t, uri)
-	})
+	t.Run("mongo-real", func(t *testing.T) { f(t, realMongoDB(t)) })
+}
+
+// realMongoDB returns MONGODB_URI, or skips t when it is unset.
+func realMongoDB(t *testing.T) string {
+	t.Helper()
+	uri := os.Getenv("MONGODB_URI")
+	if uri == "" {
+		t.Skip("MONGODB_URI is not set: not run against a real MongoDB")
+	}
+	return uri
 }
 
 func TestContract(t *testing.T) {
-	eachServer(t, func(t *testing.T, uri string, opts ...*options.ClientOptions) {
-		storetest.Run(t, opener(uri, "thuvienso_test_", opts...))
+	t.Run("mongo-ferretdb", func(t *testing.T) {
+		// One connection serialises FerretDB's commands: the suite is told,
+		// and sizes its largest concurrency tests to it.
+		storetest.RunWithOptions(t, opener(startFerretDB(t), "thuvienso_test_", ferretOptions()),
+			storetest.Options{SerialisedCommands: true})
+	})
+	t.Run("mongo-real", func(t *testing.T) {
+		storetest.Run(t, opener(realMongoDB(t), "thuvienso_test_"))
 	})
 }
 
