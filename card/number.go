@@ -1,6 +1,9 @@
 // Package card owns the province-wide library card: its number (with a
-// check digit that catches mistyping), and later its barcode, signed QR
-// token and verification.
+// check digit that catches mistyping), its barcode symbology, status and
+// expiry (students' cards follow the school year), guardian–child links,
+// the domain's errors and the Store interface that keeps cards and links.
+// The behaviour (digital card, signed QR codes, verification, printing,
+// family, school registration) is package card/cardsvc.
 package card
 
 import (
