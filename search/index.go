@@ -43,8 +43,13 @@ type Index struct {
 
 // Open opens the index kept in the directory path, creating it when the
 // directory does not exist. An existing index built with another mapping
-// version is refused with ErrIncompatible.
+// version is refused with ErrIncompatible. When a RebuildDir swap was
+// interrupted between its two renames (where the system cannot exchange
+// folders atomically), the previous index is put back first.
 func Open(path string) (*Index, error) {
+	if err := recoverSwap(path); err != nil {
+		return nil, fmt.Errorf("search: opening index %s: %w", path, err)
+	}
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		m, err := newMapping()
 		if err != nil {
