@@ -50,6 +50,17 @@ type Config struct {
 	// MaxComplexity and MaxDepth bound one operation.
 	MaxComplexity int
 	MaxDepth      int
+	// Push is how pushes go out: auto (Firebase when GoogleCredentials,
+	// FirebaseProjectID or FCMEndpoint is set, else logged), fcm or log.
+	Push string
+	// GoogleCredentials is the service-account JSON file for Firebase
+	// Cloud Messaging; empty: Application Default Credentials.
+	GoogleCredentials string
+	// FirebaseProjectID is the Firebase project; empty: the service
+	// account's.
+	FirebaseProjectID string
+	// FCMEndpoint replaces the FCM API root (an emulator, a test server).
+	FCMEndpoint string
 }
 
 // Setting documents one setting for flags and the README.
@@ -74,6 +85,10 @@ var settings = []setting{
 	{"GRAPHIQL", "graphiql", "true", "serve GraphiQL at /"},
 	{"MAX_COMPLEXITY", "max-complexity", "1000", "largest complexity score of one operation"},
 	{"MAX_DEPTH", "max-depth", "12", "deepest selection nesting of one operation"},
+	{"PUSH", "push", "auto", "push notifications: fcm (Firebase Cloud Messaging), log (logged only; the inbox works as ever), auto (fcm when a Google credential, project or FCM endpoint is set, else log)"},
+	{"GOOGLE_APPLICATION_CREDENTIALS", "google-credentials", "", "service-account JSON file for Firebase Cloud Messaging; empty: Application Default Credentials (e.g. the metadata server on Google Cloud)"},
+	{"FIREBASE_PROJECT_ID", "firebase-project-id", "", "Firebase project that sends the pushes; default: the service account's project"},
+	{"FCM_ENDPOINT", "fcm-endpoint", "", "FCM API root for an emulator or a test server (sent without credentials unless GOOGLE_APPLICATION_CREDENTIALS is set); default Google's"},
 }
 
 // Load reads the configuration from the environment, then from args
@@ -103,6 +118,11 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		LogLevel:      strings.ToLower(get("LOG_LEVEL")),
 		LogFormat:     strings.ToLower(get("LOG_FORMAT")),
 		Demo:          strings.ToLower(get("DEMO")),
+
+		Push:              strings.ToLower(get("PUSH")),
+		GoogleCredentials: get("GOOGLE_APPLICATION_CREDENTIALS"),
+		FirebaseProjectID: get("FIREBASE_PROJECT_ID"),
+		FCMEndpoint:       get("FCM_ENDPOINT"),
 	}
 	for _, o := range strings.Split(get("CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -153,6 +173,12 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.LogFormat))
 	}
+	if c.Push != "auto" && c.Push != "fcm" && c.Push != "log" {
+		errs = append(errs, fmt.Errorf("PUSH must be auto, fcm or log, not %q", c.Push))
+	}
+	if c.FCMEndpoint != "" && !strings.HasPrefix(c.FCMEndpoint, "https://") && !strings.HasPrefix(c.FCMEndpoint, "http://") {
+		errs = append(errs, errors.New("FCM_ENDPOINT must start with https:// or http://"))
+	}
 	if c.Demo != "auto" && c.Demo != "always" && c.Demo != "never" {
 		errs = append(errs, fmt.Errorf("DEMO must be auto, always or never, not %q", c.Demo))
 	}
@@ -169,6 +195,12 @@ func (c *Config) SlogLevel() (slog.Level, error) {
 		return 0, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel)
 	}
 	return l, nil
+}
+
+// PushesViaFCM reports whether pushes go through Firebase Cloud Messaging
+// (else they are logged).
+func (c *Config) PushesViaFCM() bool {
+	return c.Push == "fcm" || (c.Push == "auto" && (c.GoogleCredentials != "" || c.FirebaseProjectID != "" || c.FCMEndpoint != ""))
 }
 
 // Logger builds the process's logger from LogLevel and LogFormat.
