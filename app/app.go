@@ -18,12 +18,17 @@ import (
 
 	"github.com/bacninh/thuvienso/auth"
 	"github.com/bacninh/thuvienso/cache"
+	"github.com/bacninh/thuvienso/card/cardsvc"
 	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/circulation"
 	"github.com/bacninh/thuvienso/config"
 	"github.com/bacninh/thuvienso/demo"
+	"github.com/bacninh/thuvienso/ebooks"
 	"github.com/bacninh/thuvienso/graph"
 	"github.com/bacninh/thuvienso/library"
 	"github.com/bacninh/thuvienso/lock"
+	"github.com/bacninh/thuvienso/nonce"
+	"github.com/bacninh/thuvienso/notifications"
 	"github.com/bacninh/thuvienso/pubsub"
 	"github.com/bacninh/thuvienso/ratelimit"
 	"github.com/bacninh/thuvienso/redis"
@@ -55,17 +60,48 @@ type App struct {
 	Searcher   *search.Cached
 	Indexer    *search.Indexer
 	Server     *server.Server
+	// Ebooks lends e-books; EbookContent keeps their files.
+	Ebooks       *ebooks.Service
+	EbookContent *ebooks.FSContentStore
+
+	// Cards is the digital library card (package card/cardsvc), for the
+	// resolvers; CardKeys signs its codes; Nonces remembers the codes
+	// verified online (Redis when configured).
+	Cards    *cardsvc.Service
+	CardKeys *cardsvc.KeyRing
+	Nonces   nonce.Store
+
+	// Notifications is the inbox, devices, preferences and pushes; its
+	// dispatcher turns events and deadlines into notifications.
+	Notifications          *notifications.Service
+	NotificationDispatcher *notifications.Dispatcher
+
+	// Circulation lends physical copies: holds, loans, transits (for the
+	// resolvers).
+	Circulation *circulation.Service
 
 	// Demo is what seeding the demo province created; nil when it did not run.
 	Demo *demo.Result
 
 	closers []func(context.Context) error
+	// now is the clock of the time-driven domains (e-book loans end by it).
+	now func() time.Time
 }
+
+// Option adjusts how New assembles the service.
+type Option func(*App)
+
+// WithClock makes the time-driven domains read the time from now, so that
+// tests can move it instead of sleeping.
+func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
 
 // New builds the service described by cfg. On error everything opened so
 // far is closed again.
-func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, err error) {
-	a := &App{Config: cfg, Logger: logger}
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts ...Option) (_ *App, err error) {
+	a := &App{Config: cfg, Logger: logger, now: time.Now}
+	for _, o := range opts {
+		o(a)
+	}
 	defer func() {
 		if err != nil {
 			_ = a.Close(context.WithoutCancel(ctx))
@@ -85,12 +121,27 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	if err := a.openCatalog(); err != nil {
 		return nil, err
 	}
+	if err := a.openEbooks(); err != nil {
+		return nil, err
+	}
+	if err := a.openCards(); err != nil {
+		return nil, err
+	}
+	if err := a.openNotifications(ctx); err != nil {
+		return nil, err
+	}
+	a.openCirculation()
 	if err := a.seedDemo(ctx); err != nil {
 		return nil, err
 	}
 	a.Server = a.newServer()
 	a.registerCatalogMetrics(a.Server.Registry())
+	a.mountEbooks()
+	a.mountCards()
 	a.startIndexing()
+	a.startEbookExpiry()
+	a.startNotifications()
+	a.startCirculationExpiry()
 	return a, nil
 }
 
@@ -145,7 +196,8 @@ func (a *App) seedDemo(ctx context.Context) error {
 }
 
 func (a *App) newServer() *server.Server {
-	r := &resolvers.Resolver{AuthService: a.Auth, LibraryService: a.Libraries, CatalogService: a.Catalog, Searcher: a.Searcher}
+	r := &resolvers.Resolver{AuthService: a.Auth, LibraryService: a.Libraries, CatalogService: a.Catalog, Searcher: a.Searcher,
+		EbookService: a.Ebooks, CardService: a.Cards, NotificationService: a.Notifications}
 	checks := []server.Check{{Name: "store", Critical: true, Check: a.Stores.Ping}}
 	if a.Redis != nil {
 		checks = append(checks, server.Check{Name: "redis", Critical: false, Check: a.Redis.Ping})

@@ -62,6 +62,9 @@ func (a *App) startIndexing() {
 				a.Logger.Error("rebuild search index", "err", err)
 			}
 		}
+		if a.Demo != nil && a.Config.DemoCatalog {
+			a.seedDemoEbooks(ctx)
+		}
 		if err := a.Indexer.Follow(ctx); err != nil {
 			a.Logger.Error("search index follower stopped", "err", err)
 		}

@@ -14,9 +14,13 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/bacninh/thuvienso/auth"
+	"github.com/bacninh/thuvienso/card"
+	"github.com/bacninh/thuvienso/card/cardsvc"
 	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/ebooks"
 	"github.com/bacninh/thuvienso/graph/model"
 	"github.com/bacninh/thuvienso/library"
+	"github.com/bacninh/thuvienso/notifications"
 	"github.com/bacninh/thuvienso/scalars"
 	"github.com/bacninh/thuvienso/search"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -34,14 +38,24 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Account() AccountResolver
+	CardVerification() CardVerificationResolver
 	CatalogRecord() CatalogRecordResolver
+	DigitalCard() DigitalCardResolver
+	EbookHold() EbookHoldResolver
+	EbookLicense() EbookLicenseResolver
+	EbookLoan() EbookLoanResolver
+	EbookTitle() EbookTitleResolver
 	Holding() HoldingResolver
 	Item() ItemResolver
 	Library() LibraryResolver
+	LibraryCard() LibraryCardResolver
 	Link() LinkResolver
 	Mutation() MutationResolver
+	Notification() NotificationResolver
+	NotificationPreferences() NotificationPreferencesResolver
 	OpeningHours() OpeningHoursResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	Work() WorkResolver
 }
 
@@ -63,6 +77,18 @@ type ComplexityRoot struct {
 		Role        func(childComplexity int) int
 	}
 
+	ActivateStudentPayload struct {
+		AccountID func(childComplexity int) int
+	}
+
+	AddEbookLicensePayload struct {
+		License func(childComplexity int) int
+	}
+
+	AddEbookTitlePayload struct {
+		Title func(childComplexity int) int
+	}
+
 	AuthPayload struct {
 		AccessToken           func(childComplexity int) int
 		AccessTokenExpiresAt  func(childComplexity int) int
@@ -76,6 +102,33 @@ type ComplexityRoot struct {
 		Available func(childComplexity int) int
 		Libraries func(childComplexity int) int
 		Total     func(childComplexity int) int
+	}
+
+	BorrowEbookPayload struct {
+		Hold func(childComplexity int) int
+		Loan func(childComplexity int) int
+	}
+
+	CardLink struct {
+		ApprovedAt  func(childComplexity int) int
+		ChildID     func(childComplexity int) int
+		GuardianID  func(childComplexity int) int
+		RequestedAt func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
+	CardLinkPayload struct {
+		Link func(childComplexity int) int
+	}
+
+	CardVerification struct {
+		Card           func(childComplexity int) int
+		HolderName     func(childComplexity int) int
+		Pass           func(childComplexity int) int
+		Status         func(childComplexity int) int
+		TokenExpiresAt func(childComplexity int) int
+		TokenIssuedAt  func(childComplexity int) int
+		VerifiedAt     func(childComplexity int) int
 	}
 
 	CatalogRecord struct {
@@ -96,9 +149,139 @@ type ComplexityRoot struct {
 		Website func(childComplexity int) int
 	}
 
+	ContentLink struct {
+		ExpiresAt func(childComplexity int) int
+		MediaType func(childComplexity int) int
+		URL       func(childComplexity int) int
+	}
+
 	Contributor struct {
 		Name func(childComplexity int) int
 		Role func(childComplexity int) int
+	}
+
+	Device struct {
+		Locale       func(childComplexity int) int
+		Platform     func(childComplexity int) int
+		RegisteredAt func(childComplexity int) int
+		Token        func(childComplexity int) int
+	}
+
+	DigitalCard struct {
+		BarcodeValue   func(childComplexity int) int
+		BlockReason    func(childComplexity int) int
+		Card           func(childComplexity int) int
+		DisplayName    func(childComplexity int) int
+		ExpiresAt      func(childComplexity int) int
+		HomeLibrary    func(childComplexity int) int
+		IssuedAt       func(childComplexity int) int
+		Number         func(childComplexity int) int
+		Pass           func(childComplexity int) int
+		RefreshAt      func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Symbology      func(childComplexity int) int
+		Token          func(childComplexity int) int
+		TokenExpiresAt func(childComplexity int) int
+	}
+
+	EbookAvailability struct {
+		AvailableCopies func(childComplexity int) int
+		AvailableNow    func(childComplexity int) int
+		Copies          func(childComplexity int) int
+		Holds           func(childComplexity int) int
+		Unlimited       func(childComplexity int) int
+	}
+
+	EbookHold struct {
+		AutoBorrow           func(childComplexity int) int
+		CreatedAt            func(childComplexity int) int
+		EstimatedAvailableAt func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		MissedOnce           func(childComplexity int) int
+		Position             func(childComplexity int) int
+		QueueLength          func(childComplexity int) int
+		ReservedUntil        func(childComplexity int) int
+		State                func(childComplexity int) int
+		SuspendedUntil       func(childComplexity int) int
+		Title                func(childComplexity int) int
+	}
+
+	EbookHoldConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	EbookHoldEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	EbookHoldPayload struct {
+		Hold func(childComplexity int) int
+	}
+
+	EbookLicense struct {
+		Available      func(childComplexity int) int
+		CheckoutsLeft  func(childComplexity int) int
+		CheckoutsTotal func(childComplexity int) int
+		Concurrency    func(childComplexity int) int
+		DistrictWide   func(childComplexity int) int
+		ExpiresAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		InUse          func(childComplexity int) int
+		Library        func(childComplexity int) int
+		Model          func(childComplexity int) int
+		Scope          func(childComplexity int) int
+	}
+
+	EbookLoan struct {
+		ContentLink func(childComplexity int) int
+		EndedAt     func(childComplexity int) int
+		EndsAt      func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Renewals    func(childComplexity int) int
+		StartedAt   func(childComplexity int) int
+		State       func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	EbookLoanConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	EbookLoanEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	EbookLoanPayload struct {
+		Loan func(childComplexity int) int
+	}
+
+	EbookTitle struct {
+		Authors      func(childComplexity int) int
+		Availability func(childComplexity int) int
+		Format       func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Language     func(childComplexity int) int
+		Licenses     func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Publisher    func(childComplexity int) int
+		Summary      func(childComplexity int) int
+		Work         func(childComplexity int) int
+	}
+
+	EbookTitleConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	EbookTitleEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Facet struct {
@@ -177,6 +360,26 @@ type ComplexityRoot struct {
 		Type        func(childComplexity int) int
 	}
 
+	LibraryCard struct {
+		BarcodeValue func(childComplexity int) int
+		BlockMessage func(childComplexity int) int
+		BlockReason  func(childComplexity int) int
+		Class        func(childComplexity int) int
+		Current      func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		Holder       func(childComplexity int) int
+		HomeLibrary  func(childComplexity int) int
+		IssuedAt     func(childComplexity int) int
+		Number       func(childComplexity int) int
+		ReplacedBy   func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Symbology    func(childComplexity int) int
+	}
+
+	LibraryCardPayload struct {
+		Card func(childComplexity int) int
+	}
+
 	LibraryConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -194,18 +397,92 @@ type ComplexityRoot struct {
 		URL  func(childComplexity int) int
 	}
 
+	LinkedCard struct {
+		Account func(childComplexity int) int
+		Card    func(childComplexity int) int
+		Link    func(childComplexity int) int
+	}
+
 	LogoutPayload struct {
 		LoggedOut func(childComplexity int) int
 	}
 
+	MarkAllNotificationsReadPayload struct {
+		Marked func(childComplexity int) int
+	}
+
 	Mutation struct {
-		ChangePassword func(childComplexity int, input model.ChangePasswordInput) int
-		ImportRecords  func(childComplexity int, input model.ImportRecordsInput) int
-		Login          func(childComplexity int, input model.LoginInput) int
-		Logout         func(childComplexity int) int
-		RefreshToken   func(childComplexity int, input model.RefreshTokenInput) int
-		Register       func(childComplexity int, input model.RegisterInput) int
-		UpdateLibrary  func(childComplexity int, input model.UpdateLibraryInput) int
+		ActivateStudent               func(childComplexity int, input model.ActivateStudentInput) int
+		AddEbookLicense               func(childComplexity int, input model.AddEbookLicenseInput) int
+		AddEbookTitle                 func(childComplexity int, input model.AddEbookTitleInput) int
+		ApproveCardLink               func(childComplexity int, input model.CardLinkInput) int
+		BlockCard                     func(childComplexity int, input model.BlockCardInput) int
+		BorrowEbook                   func(childComplexity int, input model.BorrowEbookInput) int
+		CancelEbookHold               func(childComplexity int, input model.EbookHoldInput) int
+		ChangePassword                func(childComplexity int, input model.ChangePasswordInput) int
+		ImportRecords                 func(childComplexity int, input model.ImportRecordsInput) int
+		LinkChild                     func(childComplexity int, input model.LinkChildInput) int
+		Login                         func(childComplexity int, input model.LoginInput) int
+		Logout                        func(childComplexity int) int
+		MarkAllNotificationsRead      func(childComplexity int) int
+		MarkNotificationRead          func(childComplexity int, input model.MarkNotificationReadInput) int
+		PlaceEbookHold                func(childComplexity int, input model.PlaceEbookHoldInput) int
+		RefreshToken                  func(childComplexity int, input model.RefreshTokenInput) int
+		Register                      func(childComplexity int, input model.RegisterInput) int
+		RegisterDevice                func(childComplexity int, input model.RegisterDeviceInput) int
+		RegisterStudents              func(childComplexity int, input model.RegisterStudentsInput) int
+		RenewCard                     func(childComplexity int, input model.CardNumberInput) int
+		RenewEbook                    func(childComplexity int, input model.RenewEbookInput) int
+		ReportCardLost                func(childComplexity int, input model.ReportCardLostInput) int
+		ResumeEbookHold               func(childComplexity int, input model.EbookHoldInput) int
+		ReturnEbook                   func(childComplexity int, input model.ReturnEbookInput) int
+		SetCardSymbology              func(childComplexity int, input model.SetCardSymbologyInput) int
+		SuspendEbookHold              func(childComplexity int, input model.SuspendEbookHoldInput) int
+		UnblockCard                   func(childComplexity int, input model.CardNumberInput) int
+		UnlinkChild                   func(childComplexity int, input model.CardLinkInput) int
+		UnregisterDevice              func(childComplexity int, input model.UnregisterDeviceInput) int
+		UpdateLibrary                 func(childComplexity int, input model.UpdateLibraryInput) int
+		UpdateNotificationPreferences func(childComplexity int, input model.UpdateNotificationPreferencesInput) int
+		VerifyCard                    func(childComplexity int, input model.VerifyCardInput) int
+	}
+
+	Notification struct {
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Link      func(childComplexity int) int
+		Read      func(childComplexity int) int
+		ReadAt    func(childComplexity int) int
+		SubjectID func(childComplexity int) int
+		Title     func(childComplexity int) int
+	}
+
+	NotificationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	NotificationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	NotificationPayload struct {
+		Notification func(childComplexity int) int
+	}
+
+	NotificationPreferences struct {
+		DaysBeforeDue func(childComplexity int) int
+		Kinds         func(childComplexity int) int
+		Language      func(childComplexity int) int
+		QuietEnd      func(childComplexity int) int
+		QuietStart    func(childComplexity int) int
+	}
+
+	NotificationPreferencesPayload struct {
+		Preferences func(childComplexity int) int
 	}
 
 	OpeningHours struct {
@@ -222,14 +499,46 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Account   func(childComplexity int, id string) int
-		Item      func(childComplexity int, barcode string) int
-		Libraries func(childComplexity int, filter *model.LibraryFilter, first *int, after *string) int
-		Library   func(childComplexity int, id *string, code *string) int
-		Me        func(childComplexity int) int
-		Search    func(childComplexity int, query *string, filter *model.SearchFilter, sort *search.Sort, first *int, after *string, facetSize *int) int
-		Suggest   func(childComplexity int, prefix string, first *int) int
-		Work      func(childComplexity int, id string) int
+		Account                 func(childComplexity int, id string) int
+		CardByNumber            func(childComplexity int, number string) int
+		CardLinks               func(childComplexity int, accountID *string) int
+		DigitalCard             func(childComplexity int, accountID *string, pass *model.CardPass) int
+		EbookTitle              func(childComplexity int, id string) int
+		EbookTitles             func(childComplexity int, query *string, format *ebooks.Format, first *int, after *string) int
+		Item                    func(childComplexity int, barcode string) int
+		Libraries               func(childComplexity int, filter *model.LibraryFilter, first *int, after *string) int
+		Library                 func(childComplexity int, id *string, code *string) int
+		Me                      func(childComplexity int) int
+		MyCards                 func(childComplexity int) int
+		MyDevices               func(childComplexity int) int
+		MyEbookHolds            func(childComplexity int, includeEnded *bool, first *int, after *string) int
+		MyEbookLoans            func(childComplexity int, includeEnded *bool, first *int, after *string) int
+		NotificationPreferences func(childComplexity int) int
+		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
+		Search                  func(childComplexity int, query *string, filter *model.SearchFilter, sort *search.Sort, first *int, after *string, facetSize *int) int
+		Suggest                 func(childComplexity int, prefix string, first *int) int
+		UnreadNotificationCount func(childComplexity int) int
+		Work                    func(childComplexity int, id string) int
+	}
+
+	RegisterDevicePayload struct {
+		Device func(childComplexity int) int
+	}
+
+	RegisterStudentsPayload struct {
+		CardsExpireAt func(childComplexity int) int
+		Created       func(childComplexity int) int
+		Errors        func(childComplexity int) int
+		Existing      func(childComplexity int) int
+	}
+
+	RegisteredStudent struct {
+		AccountID  func(childComplexity int) int
+		CardNumber func(childComplexity int) int
+		Class      func(childComplexity int) int
+		Line       func(childComplexity int) int
+		Name       func(childComplexity int) int
+		StudentID  func(childComplexity int) int
 	}
 
 	SearchConnection struct {
@@ -246,20 +555,45 @@ type ComplexityRoot struct {
 		Node       func(childComplexity int) int
 	}
 
+	StudentRowError struct {
+		Field     func(childComplexity int) int
+		Line      func(childComplexity int) int
+		Message   func(childComplexity int) int
+		StudentID func(childComplexity int) int
+	}
+
+	Subscription struct {
+		NotificationReceived func(childComplexity int) int
+	}
+
 	Suggestion struct {
 		Kind   func(childComplexity int) int
 		Text   func(childComplexity int) int
 		WorkID func(childComplexity int) int
 	}
 
+	UnlinkChildPayload struct {
+		ChildID    func(childComplexity int) int
+		GuardianID func(childComplexity int) int
+	}
+
+	UnregisterDevicePayload struct {
+		Removed func(childComplexity int) int
+	}
+
 	UpdateLibraryPayload struct {
 		Library func(childComplexity int) int
+	}
+
+	VerifyCardPayload struct {
+		Verification func(childComplexity int) int
 	}
 
 	Work struct {
 		Authors             func(childComplexity int) int
 		Availability        func(childComplexity int) int
 		Ddc                 func(childComplexity int) int
+		Ebooks              func(childComplexity int) int
 		Edition             func(childComplexity int) int
 		Format              func(childComplexity int) int
 		Holdings            func(childComplexity int) int
@@ -291,10 +625,45 @@ type AccountResolver interface {
 	Library(ctx context.Context, obj *auth.Account) (*library.Library, error)
 	Language(ctx context.Context, obj *auth.Account) (model.Language, error)
 }
+type CardVerificationResolver interface {
+	Pass(ctx context.Context, obj *cardsvc.Verification) (model.CardPass, error)
+}
 type CatalogRecordResolver interface {
 	Library(ctx context.Context, obj *catalog.StoredRecord) (*library.Library, error)
 
 	SourceFormat(ctx context.Context, obj *catalog.StoredRecord) (string, error)
+}
+type DigitalCardResolver interface {
+	HomeLibrary(ctx context.Context, obj *cardsvc.DigitalCard) (*library.Library, error)
+
+	BlockReason(ctx context.Context, obj *cardsvc.DigitalCard) (*card.BlockReason, error)
+
+	Pass(ctx context.Context, obj *cardsvc.DigitalCard) (model.CardPass, error)
+}
+type EbookHoldResolver interface {
+	Title(ctx context.Context, obj *ebooks.HoldStatus) (*ebooks.Title, error)
+}
+type EbookLicenseResolver interface {
+	Library(ctx context.Context, obj *ebooks.License) (*library.Library, error)
+
+	Concurrency(ctx context.Context, obj *ebooks.License) (*int, error)
+	CheckoutsLeft(ctx context.Context, obj *ebooks.License) (*int, error)
+	CheckoutsTotal(ctx context.Context, obj *ebooks.License) (*int, error)
+
+	Available(ctx context.Context, obj *ebooks.License) (*int, error)
+}
+type EbookLoanResolver interface {
+	Title(ctx context.Context, obj *ebooks.Loan) (*ebooks.Title, error)
+
+	ContentLink(ctx context.Context, obj *ebooks.Loan) (*ebooks.ContentLink, error)
+}
+type EbookTitleResolver interface {
+	Work(ctx context.Context, obj *ebooks.Title) (*catalog.StoredWork, error)
+
+	Publisher(ctx context.Context, obj *ebooks.Title) (*string, error)
+	Summary(ctx context.Context, obj *ebooks.Title) (*string, error)
+	Availability(ctx context.Context, obj *ebooks.Title) (*ebooks.Availability, error)
+	Licenses(ctx context.Context, obj *ebooks.Title) ([]*ebooks.License, error)
 }
 type HoldingResolver interface {
 	Library(ctx context.Context, obj *catalog.Holding) (*library.Library, error)
@@ -311,6 +680,18 @@ type LibraryResolver interface {
 
 	OpenNow(ctx context.Context, obj *library.Library) (bool, error)
 }
+type LibraryCardResolver interface {
+	BarcodeValue(ctx context.Context, obj *card.Card) (string, error)
+	Status(ctx context.Context, obj *card.Card) (card.Status, error)
+	BlockReason(ctx context.Context, obj *card.Card) (*card.BlockReason, error)
+	BlockMessage(ctx context.Context, obj *card.Card) (*string, error)
+
+	ReplacedBy(ctx context.Context, obj *card.Card) (*string, error)
+	HomeLibrary(ctx context.Context, obj *card.Card) (*library.Library, error)
+
+	Class(ctx context.Context, obj *card.Card) (*string, error)
+	Holder(ctx context.Context, obj *card.Card) (*auth.Account, error)
+}
 type LinkResolver interface {
 	Note(ctx context.Context, obj *catalog.Link) (*string, error)
 }
@@ -322,6 +703,44 @@ type MutationResolver interface {
 	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error)
 	UpdateLibrary(ctx context.Context, input model.UpdateLibraryInput) (*model.UpdateLibraryPayload, error)
 	ImportRecords(ctx context.Context, input model.ImportRecordsInput) (*model.ImportRecordsPayload, error)
+	BorrowEbook(ctx context.Context, input model.BorrowEbookInput) (*model.BorrowEbookPayload, error)
+	ReturnEbook(ctx context.Context, input model.ReturnEbookInput) (*model.EbookLoanPayload, error)
+	RenewEbook(ctx context.Context, input model.RenewEbookInput) (*model.EbookLoanPayload, error)
+	PlaceEbookHold(ctx context.Context, input model.PlaceEbookHoldInput) (*model.EbookHoldPayload, error)
+	CancelEbookHold(ctx context.Context, input model.EbookHoldInput) (*model.EbookHoldPayload, error)
+	SuspendEbookHold(ctx context.Context, input model.SuspendEbookHoldInput) (*model.EbookHoldPayload, error)
+	ResumeEbookHold(ctx context.Context, input model.EbookHoldInput) (*model.EbookHoldPayload, error)
+	AddEbookTitle(ctx context.Context, input model.AddEbookTitleInput) (*model.AddEbookTitlePayload, error)
+	AddEbookLicense(ctx context.Context, input model.AddEbookLicenseInput) (*model.AddEbookLicensePayload, error)
+	VerifyCard(ctx context.Context, input model.VerifyCardInput) (*model.VerifyCardPayload, error)
+	ReportCardLost(ctx context.Context, input model.ReportCardLostInput) (*model.LibraryCardPayload, error)
+	BlockCard(ctx context.Context, input model.BlockCardInput) (*model.LibraryCardPayload, error)
+	UnblockCard(ctx context.Context, input model.CardNumberInput) (*model.LibraryCardPayload, error)
+	RenewCard(ctx context.Context, input model.CardNumberInput) (*model.LibraryCardPayload, error)
+	SetCardSymbology(ctx context.Context, input model.SetCardSymbologyInput) (*model.LibraryCardPayload, error)
+	LinkChild(ctx context.Context, input model.LinkChildInput) (*model.CardLinkPayload, error)
+	ApproveCardLink(ctx context.Context, input model.CardLinkInput) (*model.CardLinkPayload, error)
+	UnlinkChild(ctx context.Context, input model.CardLinkInput) (*model.UnlinkChildPayload, error)
+	RegisterStudents(ctx context.Context, input model.RegisterStudentsInput) (*model.RegisterStudentsPayload, error)
+	ActivateStudent(ctx context.Context, input model.ActivateStudentInput) (*model.ActivateStudentPayload, error)
+	RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*model.RegisterDevicePayload, error)
+	UnregisterDevice(ctx context.Context, input model.UnregisterDeviceInput) (*model.UnregisterDevicePayload, error)
+	MarkNotificationRead(ctx context.Context, input model.MarkNotificationReadInput) (*model.NotificationPayload, error)
+	MarkAllNotificationsRead(ctx context.Context) (*model.MarkAllNotificationsReadPayload, error)
+	UpdateNotificationPreferences(ctx context.Context, input model.UpdateNotificationPreferencesInput) (*model.NotificationPreferencesPayload, error)
+}
+type NotificationResolver interface {
+	Title(ctx context.Context, obj *notifications.Notification) (string, error)
+	Body(ctx context.Context, obj *notifications.Notification) (string, error)
+	Link(ctx context.Context, obj *notifications.Notification) (*string, error)
+	SubjectID(ctx context.Context, obj *notifications.Notification) (*string, error)
+}
+type NotificationPreferencesResolver interface {
+	Kinds(ctx context.Context, obj *notifications.Preferences) ([]notifications.Kind, error)
+
+	QuietStart(ctx context.Context, obj *notifications.Preferences) (string, error)
+	QuietEnd(ctx context.Context, obj *notifications.Preferences) (string, error)
+	Language(ctx context.Context, obj *notifications.Preferences) (*model.Language, error)
 }
 type OpeningHoursResolver interface {
 	Weekday(ctx context.Context, obj *library.OpeningHours) (model.Weekday, error)
@@ -335,6 +754,21 @@ type QueryResolver interface {
 	Suggest(ctx context.Context, prefix string, first *int) ([]*search.Suggestion, error)
 	Work(ctx context.Context, id string) (*catalog.StoredWork, error)
 	Item(ctx context.Context, barcode string) (*catalog.StoredItem, error)
+	EbookTitles(ctx context.Context, query *string, format *ebooks.Format, first *int, after *string) (*model.EbookTitleConnection, error)
+	EbookTitle(ctx context.Context, id string) (*ebooks.Title, error)
+	MyEbookLoans(ctx context.Context, includeEnded *bool, first *int, after *string) (*model.EbookLoanConnection, error)
+	MyEbookHolds(ctx context.Context, includeEnded *bool, first *int, after *string) (*model.EbookHoldConnection, error)
+	DigitalCard(ctx context.Context, accountID *string, pass *model.CardPass) (*cardsvc.DigitalCard, error)
+	MyCards(ctx context.Context) ([]*cardsvc.LinkedCard, error)
+	CardByNumber(ctx context.Context, number string) (*card.Card, error)
+	CardLinks(ctx context.Context, accountID *string) ([]*card.Link, error)
+	Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error)
+	UnreadNotificationCount(ctx context.Context) (int, error)
+	NotificationPreferences(ctx context.Context) (*notifications.Preferences, error)
+	MyDevices(ctx context.Context) ([]*notifications.Device, error)
+}
+type SubscriptionResolver interface {
+	NotificationReceived(ctx context.Context) (<-chan *notifications.Notification, error)
 }
 type WorkResolver interface {
 	Subtitle(ctx context.Context, obj *catalog.StoredWork) (*string, error)
@@ -350,6 +784,7 @@ type WorkResolver interface {
 	Records(ctx context.Context, obj *catalog.StoredWork) ([]*catalog.StoredRecord, error)
 	Holdings(ctx context.Context, obj *catalog.StoredWork) ([]*catalog.Holding, error)
 	Availability(ctx context.Context, obj *catalog.StoredWork) (*model.Availability, error)
+	Ebooks(ctx context.Context, obj *catalog.StoredWork) ([]*ebooks.Title, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -437,6 +872,27 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Account.Role(childComplexity), true
 
+	case "ActivateStudentPayload.accountId":
+		if e.ComplexityRoot.ActivateStudentPayload.AccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivateStudentPayload.AccountID(childComplexity), true
+
+	case "AddEbookLicensePayload.license":
+		if e.ComplexityRoot.AddEbookLicensePayload.License == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddEbookLicensePayload.License(childComplexity), true
+
+	case "AddEbookTitlePayload.title":
+		if e.ComplexityRoot.AddEbookTitlePayload.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddEbookTitlePayload.Title(childComplexity), true
+
 	case "AuthPayload.accessToken":
 		if e.ComplexityRoot.AuthPayload.AccessToken == nil {
 			break
@@ -492,6 +948,100 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Availability.Total(childComplexity), true
+
+	case "BorrowEbookPayload.hold":
+		if e.ComplexityRoot.BorrowEbookPayload.Hold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BorrowEbookPayload.Hold(childComplexity), true
+	case "BorrowEbookPayload.loan":
+		if e.ComplexityRoot.BorrowEbookPayload.Loan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BorrowEbookPayload.Loan(childComplexity), true
+
+	case "CardLink.approvedAt":
+		if e.ComplexityRoot.CardLink.ApprovedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardLink.ApprovedAt(childComplexity), true
+	case "CardLink.childId":
+		if e.ComplexityRoot.CardLink.ChildID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardLink.ChildID(childComplexity), true
+	case "CardLink.guardianId":
+		if e.ComplexityRoot.CardLink.GuardianID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardLink.GuardianID(childComplexity), true
+	case "CardLink.requestedAt":
+		if e.ComplexityRoot.CardLink.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardLink.RequestedAt(childComplexity), true
+	case "CardLink.status":
+		if e.ComplexityRoot.CardLink.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardLink.Status(childComplexity), true
+
+	case "CardLinkPayload.link":
+		if e.ComplexityRoot.CardLinkPayload.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardLinkPayload.Link(childComplexity), true
+
+	case "CardVerification.card":
+		if e.ComplexityRoot.CardVerification.Card == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardVerification.Card(childComplexity), true
+	case "CardVerification.holderName":
+		if e.ComplexityRoot.CardVerification.HolderName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardVerification.HolderName(childComplexity), true
+	case "CardVerification.pass":
+		if e.ComplexityRoot.CardVerification.Pass == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardVerification.Pass(childComplexity), true
+	case "CardVerification.status":
+		if e.ComplexityRoot.CardVerification.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardVerification.Status(childComplexity), true
+	case "CardVerification.tokenExpiresAt":
+		if e.ComplexityRoot.CardVerification.TokenExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardVerification.TokenExpiresAt(childComplexity), true
+	case "CardVerification.tokenIssuedAt":
+		if e.ComplexityRoot.CardVerification.TokenIssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardVerification.TokenIssuedAt(childComplexity), true
+	case "CardVerification.verifiedAt":
+		if e.ComplexityRoot.CardVerification.VerifiedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CardVerification.VerifiedAt(childComplexity), true
 
 	case "CatalogRecord.library":
 		if e.ComplexityRoot.CatalogRecord.Library == nil {
@@ -550,6 +1100,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Contact.Website(childComplexity), true
 
+	case "ContentLink.expiresAt":
+		if e.ComplexityRoot.ContentLink.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentLink.ExpiresAt(childComplexity), true
+	case "ContentLink.mediaType":
+		if e.ComplexityRoot.ContentLink.MediaType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentLink.MediaType(childComplexity), true
+	case "ContentLink.url":
+		if e.ComplexityRoot.ContentLink.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentLink.URL(childComplexity), true
+
 	case "Contributor.name":
 		if e.ComplexityRoot.Contributor.Name == nil {
 			break
@@ -562,6 +1131,495 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contributor.Role(childComplexity), true
+
+	case "Device.locale":
+		if e.ComplexityRoot.Device.Locale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.Locale(childComplexity), true
+	case "Device.platform":
+		if e.ComplexityRoot.Device.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.Platform(childComplexity), true
+	case "Device.registeredAt":
+		if e.ComplexityRoot.Device.RegisteredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.RegisteredAt(childComplexity), true
+	case "Device.token":
+		if e.ComplexityRoot.Device.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.Token(childComplexity), true
+
+	case "DigitalCard.barcodeValue":
+		if e.ComplexityRoot.DigitalCard.BarcodeValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.BarcodeValue(childComplexity), true
+	case "DigitalCard.blockReason":
+		if e.ComplexityRoot.DigitalCard.BlockReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.BlockReason(childComplexity), true
+	case "DigitalCard.card":
+		if e.ComplexityRoot.DigitalCard.Card == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.Card(childComplexity), true
+	case "DigitalCard.displayName":
+		if e.ComplexityRoot.DigitalCard.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.DisplayName(childComplexity), true
+	case "DigitalCard.expiresAt":
+		if e.ComplexityRoot.DigitalCard.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.ExpiresAt(childComplexity), true
+	case "DigitalCard.homeLibrary":
+		if e.ComplexityRoot.DigitalCard.HomeLibrary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.HomeLibrary(childComplexity), true
+	case "DigitalCard.issuedAt":
+		if e.ComplexityRoot.DigitalCard.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.IssuedAt(childComplexity), true
+	case "DigitalCard.number":
+		if e.ComplexityRoot.DigitalCard.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.Number(childComplexity), true
+	case "DigitalCard.pass":
+		if e.ComplexityRoot.DigitalCard.Pass == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.Pass(childComplexity), true
+	case "DigitalCard.refreshAt":
+		if e.ComplexityRoot.DigitalCard.RefreshAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.RefreshAt(childComplexity), true
+	case "DigitalCard.status":
+		if e.ComplexityRoot.DigitalCard.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.Status(childComplexity), true
+	case "DigitalCard.symbology":
+		if e.ComplexityRoot.DigitalCard.Symbology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.Symbology(childComplexity), true
+	case "DigitalCard.token":
+		if e.ComplexityRoot.DigitalCard.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.Token(childComplexity), true
+	case "DigitalCard.tokenExpiresAt":
+		if e.ComplexityRoot.DigitalCard.TokenExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalCard.TokenExpiresAt(childComplexity), true
+
+	case "EbookAvailability.availableCopies":
+		if e.ComplexityRoot.EbookAvailability.AvailableCopies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookAvailability.AvailableCopies(childComplexity), true
+	case "EbookAvailability.availableNow":
+		if e.ComplexityRoot.EbookAvailability.AvailableNow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookAvailability.AvailableNow(childComplexity), true
+	case "EbookAvailability.copies":
+		if e.ComplexityRoot.EbookAvailability.Copies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookAvailability.Copies(childComplexity), true
+	case "EbookAvailability.holds":
+		if e.ComplexityRoot.EbookAvailability.Holds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookAvailability.Holds(childComplexity), true
+	case "EbookAvailability.unlimited":
+		if e.ComplexityRoot.EbookAvailability.Unlimited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookAvailability.Unlimited(childComplexity), true
+
+	case "EbookHold.autoBorrow":
+		if e.ComplexityRoot.EbookHold.AutoBorrow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHold.AutoBorrow(childComplexity), true
+	case "EbookHold.createdAt":
+		if e.ComplexityRoot.EbookHold.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHold.CreatedAt(childComplexity), true
+	case "EbookHold.estimatedAvailableAt":
+		if e.ComplexityRoot.EbookHold.EstimatedAvailableAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHold.EstimatedAvailableAt(childComplexity), true
+	case "EbookHold.id":
+		if e.ComplexityRoot.EbookHold.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHold.ID(childComplexity), true
+	case "EbookHold.missedOnce":
+		if e.ComplexityRoot.EbookHold.MissedOnce == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHold.MissedOnce(childComplexity), true
+	case "EbookHold.position":
+		if e.ComplexityRoot.EbookHold.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHold.Position(childComplexity), true
+	case "EbookHold.queueLength":
+		if e.ComplexityRoot.EbookHold.QueueLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHold.QueueLength(childComplexity), true
+	case "EbookHold.reservedUntil":
+		if e.ComplexityRoot.EbookHold.ReservedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHold.ReservedUntil(childComplexity), true
+	case "EbookHold.state":
+		if e.ComplexityRoot.EbookHold.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHold.State(childComplexity), true
+	case "EbookHold.suspendedUntil":
+		if e.ComplexityRoot.EbookHold.SuspendedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHold.SuspendedUntil(childComplexity), true
+	case "EbookHold.title":
+		if e.ComplexityRoot.EbookHold.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHold.Title(childComplexity), true
+
+	case "EbookHoldConnection.edges":
+		if e.ComplexityRoot.EbookHoldConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHoldConnection.Edges(childComplexity), true
+	case "EbookHoldConnection.pageInfo":
+		if e.ComplexityRoot.EbookHoldConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHoldConnection.PageInfo(childComplexity), true
+	case "EbookHoldConnection.totalCount":
+		if e.ComplexityRoot.EbookHoldConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHoldConnection.TotalCount(childComplexity), true
+
+	case "EbookHoldEdge.cursor":
+		if e.ComplexityRoot.EbookHoldEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHoldEdge.Cursor(childComplexity), true
+	case "EbookHoldEdge.node":
+		if e.ComplexityRoot.EbookHoldEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHoldEdge.Node(childComplexity), true
+
+	case "EbookHoldPayload.hold":
+		if e.ComplexityRoot.EbookHoldPayload.Hold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookHoldPayload.Hold(childComplexity), true
+
+	case "EbookLicense.available":
+		if e.ComplexityRoot.EbookLicense.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLicense.Available(childComplexity), true
+	case "EbookLicense.checkoutsLeft":
+		if e.ComplexityRoot.EbookLicense.CheckoutsLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLicense.CheckoutsLeft(childComplexity), true
+	case "EbookLicense.checkoutsTotal":
+		if e.ComplexityRoot.EbookLicense.CheckoutsTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLicense.CheckoutsTotal(childComplexity), true
+	case "EbookLicense.concurrency":
+		if e.ComplexityRoot.EbookLicense.Concurrency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLicense.Concurrency(childComplexity), true
+	case "EbookLicense.districtWide":
+		if e.ComplexityRoot.EbookLicense.DistrictWide == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLicense.DistrictWide(childComplexity), true
+	case "EbookLicense.expiresAt":
+		if e.ComplexityRoot.EbookLicense.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLicense.ExpiresAt(childComplexity), true
+	case "EbookLicense.id":
+		if e.ComplexityRoot.EbookLicense.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLicense.ID(childComplexity), true
+	case "EbookLicense.inUse":
+		if e.ComplexityRoot.EbookLicense.InUse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLicense.InUse(childComplexity), true
+	case "EbookLicense.library":
+		if e.ComplexityRoot.EbookLicense.Library == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLicense.Library(childComplexity), true
+	case "EbookLicense.model":
+		if e.ComplexityRoot.EbookLicense.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLicense.Model(childComplexity), true
+	case "EbookLicense.scope":
+		if e.ComplexityRoot.EbookLicense.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLicense.Scope(childComplexity), true
+
+	case "EbookLoan.contentLink":
+		if e.ComplexityRoot.EbookLoan.ContentLink == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoan.ContentLink(childComplexity), true
+	case "EbookLoan.endedAt":
+		if e.ComplexityRoot.EbookLoan.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoan.EndedAt(childComplexity), true
+	case "EbookLoan.endsAt":
+		if e.ComplexityRoot.EbookLoan.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoan.EndsAt(childComplexity), true
+	case "EbookLoan.id":
+		if e.ComplexityRoot.EbookLoan.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoan.ID(childComplexity), true
+	case "EbookLoan.renewals":
+		if e.ComplexityRoot.EbookLoan.Renewals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoan.Renewals(childComplexity), true
+	case "EbookLoan.startedAt":
+		if e.ComplexityRoot.EbookLoan.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoan.StartedAt(childComplexity), true
+	case "EbookLoan.state":
+		if e.ComplexityRoot.EbookLoan.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoan.State(childComplexity), true
+	case "EbookLoan.title":
+		if e.ComplexityRoot.EbookLoan.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoan.Title(childComplexity), true
+
+	case "EbookLoanConnection.edges":
+		if e.ComplexityRoot.EbookLoanConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoanConnection.Edges(childComplexity), true
+	case "EbookLoanConnection.pageInfo":
+		if e.ComplexityRoot.EbookLoanConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoanConnection.PageInfo(childComplexity), true
+	case "EbookLoanConnection.totalCount":
+		if e.ComplexityRoot.EbookLoanConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoanConnection.TotalCount(childComplexity), true
+
+	case "EbookLoanEdge.cursor":
+		if e.ComplexityRoot.EbookLoanEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoanEdge.Cursor(childComplexity), true
+	case "EbookLoanEdge.node":
+		if e.ComplexityRoot.EbookLoanEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoanEdge.Node(childComplexity), true
+
+	case "EbookLoanPayload.loan":
+		if e.ComplexityRoot.EbookLoanPayload.Loan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookLoanPayload.Loan(childComplexity), true
+
+	case "EbookTitle.authors":
+		if e.ComplexityRoot.EbookTitle.Authors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitle.Authors(childComplexity), true
+	case "EbookTitle.availability":
+		if e.ComplexityRoot.EbookTitle.Availability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitle.Availability(childComplexity), true
+	case "EbookTitle.format":
+		if e.ComplexityRoot.EbookTitle.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitle.Format(childComplexity), true
+	case "EbookTitle.id":
+		if e.ComplexityRoot.EbookTitle.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitle.ID(childComplexity), true
+	case "EbookTitle.language":
+		if e.ComplexityRoot.EbookTitle.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitle.Language(childComplexity), true
+	case "EbookTitle.licenses":
+		if e.ComplexityRoot.EbookTitle.Licenses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitle.Licenses(childComplexity), true
+	case "EbookTitle.title":
+		if e.ComplexityRoot.EbookTitle.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitle.Name(childComplexity), true
+	case "EbookTitle.publisher":
+		if e.ComplexityRoot.EbookTitle.Publisher == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitle.Publisher(childComplexity), true
+	case "EbookTitle.summary":
+		if e.ComplexityRoot.EbookTitle.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitle.Summary(childComplexity), true
+	case "EbookTitle.work":
+		if e.ComplexityRoot.EbookTitle.Work == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitle.Work(childComplexity), true
+
+	case "EbookTitleConnection.edges":
+		if e.ComplexityRoot.EbookTitleConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitleConnection.Edges(childComplexity), true
+	case "EbookTitleConnection.pageInfo":
+		if e.ComplexityRoot.EbookTitleConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitleConnection.PageInfo(childComplexity), true
+
+	case "EbookTitleEdge.cursor":
+		if e.ComplexityRoot.EbookTitleEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitleEdge.Cursor(childComplexity), true
+	case "EbookTitleEdge.node":
+		if e.ComplexityRoot.EbookTitleEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EbookTitleEdge.Node(childComplexity), true
 
 	case "Facet.name":
 		if e.ComplexityRoot.Facet.Name == nil {
@@ -866,6 +1924,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Library.Type(childComplexity), true
 
+	case "LibraryCard.barcodeValue":
+		if e.ComplexityRoot.LibraryCard.BarcodeValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCard.BarcodeValue(childComplexity), true
+	case "LibraryCard.blockMessage":
+		if e.ComplexityRoot.LibraryCard.BlockMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCard.BlockMessage(childComplexity), true
+	case "LibraryCard.blockReason":
+		if e.ComplexityRoot.LibraryCard.BlockReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCard.BlockReason(childComplexity), true
+	case "LibraryCard.class":
+		if e.ComplexityRoot.LibraryCard.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCard.Class(childComplexity), true
+	case "LibraryCard.current":
+		if e.ComplexityRoot.LibraryCard.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCard.Current(childComplexity), true
+	case "LibraryCard.expiresAt":
+		if e.ComplexityRoot.LibraryCard.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCard.ExpiresAt(childComplexity), true
+	case "LibraryCard.holder":
+		if e.ComplexityRoot.LibraryCard.Holder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCard.Holder(childComplexity), true
+	case "LibraryCard.homeLibrary":
+		if e.ComplexityRoot.LibraryCard.HomeLibrary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCard.HomeLibrary(childComplexity), true
+	case "LibraryCard.issuedAt":
+		if e.ComplexityRoot.LibraryCard.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCard.IssuedAt(childComplexity), true
+	case "LibraryCard.number":
+		if e.ComplexityRoot.LibraryCard.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCard.Number(childComplexity), true
+	case "LibraryCard.replacedBy":
+		if e.ComplexityRoot.LibraryCard.ReplacedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCard.ReplacedBy(childComplexity), true
+	case "LibraryCard.status":
+		if e.ComplexityRoot.LibraryCard.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCard.Status(childComplexity), true
+	case "LibraryCard.symbology":
+		if e.ComplexityRoot.LibraryCard.Symbology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCard.Symbology(childComplexity), true
+
+	case "LibraryCardPayload.card":
+		if e.ComplexityRoot.LibraryCardPayload.Card == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LibraryCardPayload.Card(childComplexity), true
+
 	case "LibraryConnection.edges":
 		if e.ComplexityRoot.LibraryConnection.Edges == nil {
 			break
@@ -917,6 +2061,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Link.URL(childComplexity), true
 
+	case "LinkedCard.account":
+		if e.ComplexityRoot.LinkedCard.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedCard.Account(childComplexity), true
+	case "LinkedCard.card":
+		if e.ComplexityRoot.LinkedCard.Card == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedCard.Card(childComplexity), true
+	case "LinkedCard.link":
+		if e.ComplexityRoot.LinkedCard.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedCard.Link(childComplexity), true
+
 	case "LogoutPayload.loggedOut":
 		if e.ComplexityRoot.LogoutPayload.LoggedOut == nil {
 			break
@@ -924,6 +2087,90 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LogoutPayload.LoggedOut(childComplexity), true
 
+	case "MarkAllNotificationsReadPayload.marked":
+		if e.ComplexityRoot.MarkAllNotificationsReadPayload.Marked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarkAllNotificationsReadPayload.Marked(childComplexity), true
+
+	case "Mutation.activateStudent":
+		if e.ComplexityRoot.Mutation.ActivateStudent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_activateStudent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ActivateStudent(childComplexity, args["input"].(model.ActivateStudentInput)), true
+	case "Mutation.addEbookLicense":
+		if e.ComplexityRoot.Mutation.AddEbookLicense == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addEbookLicense_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddEbookLicense(childComplexity, args["input"].(model.AddEbookLicenseInput)), true
+	case "Mutation.addEbookTitle":
+		if e.ComplexityRoot.Mutation.AddEbookTitle == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addEbookTitle_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddEbookTitle(childComplexity, args["input"].(model.AddEbookTitleInput)), true
+	case "Mutation.approveCardLink":
+		if e.ComplexityRoot.Mutation.ApproveCardLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveCardLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveCardLink(childComplexity, args["input"].(model.CardLinkInput)), true
+	case "Mutation.blockCard":
+		if e.ComplexityRoot.Mutation.BlockCard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_blockCard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BlockCard(childComplexity, args["input"].(model.BlockCardInput)), true
+	case "Mutation.borrowEbook":
+		if e.ComplexityRoot.Mutation.BorrowEbook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_borrowEbook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BorrowEbook(childComplexity, args["input"].(model.BorrowEbookInput)), true
+	case "Mutation.cancelEbookHold":
+		if e.ComplexityRoot.Mutation.CancelEbookHold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelEbookHold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelEbookHold(childComplexity, args["input"].(model.EbookHoldInput)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -946,6 +2193,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportRecords(childComplexity, args["input"].(model.ImportRecordsInput)), true
+	case "Mutation.linkChild":
+		if e.ComplexityRoot.Mutation.LinkChild == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkChild_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkChild(childComplexity, args["input"].(model.LinkChildInput)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -963,6 +2221,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.markAllNotificationsRead":
+		if e.ComplexityRoot.Mutation.MarkAllNotificationsRead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.MarkAllNotificationsRead(childComplexity), true
+	case "Mutation.markNotificationRead":
+		if e.ComplexityRoot.Mutation.MarkNotificationRead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markNotificationRead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkNotificationRead(childComplexity, args["input"].(model.MarkNotificationReadInput)), true
+	case "Mutation.placeEbookHold":
+		if e.ComplexityRoot.Mutation.PlaceEbookHold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_placeEbookHold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PlaceEbookHold(childComplexity, args["input"].(model.PlaceEbookHoldInput)), true
 	case "Mutation.refreshToken":
 		if e.ComplexityRoot.Mutation.RefreshToken == nil {
 			break
@@ -985,6 +2271,138 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(model.RegisterInput)), true
+	case "Mutation.registerDevice":
+		if e.ComplexityRoot.Mutation.RegisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterDevice(childComplexity, args["input"].(model.RegisterDeviceInput)), true
+	case "Mutation.registerStudents":
+		if e.ComplexityRoot.Mutation.RegisterStudents == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerStudents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterStudents(childComplexity, args["input"].(model.RegisterStudentsInput)), true
+	case "Mutation.renewCard":
+		if e.ComplexityRoot.Mutation.RenewCard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renewCard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenewCard(childComplexity, args["input"].(model.CardNumberInput)), true
+	case "Mutation.renewEbook":
+		if e.ComplexityRoot.Mutation.RenewEbook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renewEbook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenewEbook(childComplexity, args["input"].(model.RenewEbookInput)), true
+	case "Mutation.reportCardLost":
+		if e.ComplexityRoot.Mutation.ReportCardLost == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportCardLost_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportCardLost(childComplexity, args["input"].(model.ReportCardLostInput)), true
+	case "Mutation.resumeEbookHold":
+		if e.ComplexityRoot.Mutation.ResumeEbookHold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resumeEbookHold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResumeEbookHold(childComplexity, args["input"].(model.EbookHoldInput)), true
+	case "Mutation.returnEbook":
+		if e.ComplexityRoot.Mutation.ReturnEbook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_returnEbook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReturnEbook(childComplexity, args["input"].(model.ReturnEbookInput)), true
+	case "Mutation.setCardSymbology":
+		if e.ComplexityRoot.Mutation.SetCardSymbology == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setCardSymbology_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetCardSymbology(childComplexity, args["input"].(model.SetCardSymbologyInput)), true
+	case "Mutation.suspendEbookHold":
+		if e.ComplexityRoot.Mutation.SuspendEbookHold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_suspendEbookHold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SuspendEbookHold(childComplexity, args["input"].(model.SuspendEbookHoldInput)), true
+	case "Mutation.unblockCard":
+		if e.ComplexityRoot.Mutation.UnblockCard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unblockCard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnblockCard(childComplexity, args["input"].(model.CardNumberInput)), true
+	case "Mutation.unlinkChild":
+		if e.ComplexityRoot.Mutation.UnlinkChild == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlinkChild_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlinkChild(childComplexity, args["input"].(model.CardLinkInput)), true
+	case "Mutation.unregisterDevice":
+		if e.ComplexityRoot.Mutation.UnregisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unregisterDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnregisterDevice(childComplexity, args["input"].(model.UnregisterDeviceInput)), true
 	case "Mutation.updateLibrary":
 		if e.ComplexityRoot.Mutation.UpdateLibrary == nil {
 			break
@@ -996,6 +2414,160 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateLibrary(childComplexity, args["input"].(model.UpdateLibraryInput)), true
+	case "Mutation.updateNotificationPreferences":
+		if e.ComplexityRoot.Mutation.UpdateNotificationPreferences == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNotificationPreferences_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNotificationPreferences(childComplexity, args["input"].(model.UpdateNotificationPreferencesInput)), true
+	case "Mutation.verifyCard":
+		if e.ComplexityRoot.Mutation.VerifyCard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyCard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyCard(childComplexity, args["input"].(model.VerifyCardInput)), true
+
+	case "Notification.body":
+		if e.ComplexityRoot.Notification.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Body(childComplexity), true
+	case "Notification.createdAt":
+		if e.ComplexityRoot.Notification.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.CreatedAt(childComplexity), true
+	case "Notification.id":
+		if e.ComplexityRoot.Notification.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ID(childComplexity), true
+	case "Notification.kind":
+		if e.ComplexityRoot.Notification.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Kind(childComplexity), true
+	case "Notification.link":
+		if e.ComplexityRoot.Notification.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Link(childComplexity), true
+	case "Notification.read":
+		if e.ComplexityRoot.Notification.Read == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Read(childComplexity), true
+	case "Notification.readAt":
+		if e.ComplexityRoot.Notification.ReadAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ReadAt(childComplexity), true
+	case "Notification.subjectId":
+		if e.ComplexityRoot.Notification.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.SubjectID(childComplexity), true
+	case "Notification.title":
+		if e.ComplexityRoot.Notification.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Title(childComplexity), true
+
+	case "NotificationConnection.edges":
+		if e.ComplexityRoot.NotificationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.Edges(childComplexity), true
+	case "NotificationConnection.pageInfo":
+		if e.ComplexityRoot.NotificationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.PageInfo(childComplexity), true
+	case "NotificationConnection.totalCount":
+		if e.ComplexityRoot.NotificationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.TotalCount(childComplexity), true
+
+	case "NotificationEdge.cursor":
+		if e.ComplexityRoot.NotificationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Cursor(childComplexity), true
+	case "NotificationEdge.node":
+		if e.ComplexityRoot.NotificationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Node(childComplexity), true
+
+	case "NotificationPayload.notification":
+		if e.ComplexityRoot.NotificationPayload.Notification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPayload.Notification(childComplexity), true
+
+	case "NotificationPreferences.daysBeforeDue":
+		if e.ComplexityRoot.NotificationPreferences.DaysBeforeDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.DaysBeforeDue(childComplexity), true
+	case "NotificationPreferences.kinds":
+		if e.ComplexityRoot.NotificationPreferences.Kinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.Kinds(childComplexity), true
+	case "NotificationPreferences.language":
+		if e.ComplexityRoot.NotificationPreferences.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.Language(childComplexity), true
+	case "NotificationPreferences.quietEnd":
+		if e.ComplexityRoot.NotificationPreferences.QuietEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.QuietEnd(childComplexity), true
+	case "NotificationPreferences.quietStart":
+		if e.ComplexityRoot.NotificationPreferences.QuietStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.QuietStart(childComplexity), true
+
+	case "NotificationPreferencesPayload.preferences":
+		if e.ComplexityRoot.NotificationPreferencesPayload.Preferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferencesPayload.Preferences(childComplexity), true
 
 	case "OpeningHours.closes":
 		if e.ComplexityRoot.OpeningHours.Closes == nil {
@@ -1052,6 +2624,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Account(childComplexity, args["id"].(string)), true
+	case "Query.cardByNumber":
+		if e.ComplexityRoot.Query.CardByNumber == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cardByNumber_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CardByNumber(childComplexity, args["number"].(string)), true
+	case "Query.cardLinks":
+		if e.ComplexityRoot.Query.CardLinks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cardLinks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CardLinks(childComplexity, args["accountId"].(*string)), true
+	case "Query.digitalCard":
+		if e.ComplexityRoot.Query.DigitalCard == nil {
+			break
+		}
+
+		args, err := ec.field_Query_digitalCard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DigitalCard(childComplexity, args["accountId"].(*string), args["pass"].(*model.CardPass)), true
+	case "Query.ebookTitle":
+		if e.ComplexityRoot.Query.EbookTitle == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ebookTitle_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EbookTitle(childComplexity, args["id"].(string)), true
+	case "Query.ebookTitles":
+		if e.ComplexityRoot.Query.EbookTitles == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ebookTitles_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EbookTitles(childComplexity, args["query"].(*string), args["format"].(*ebooks.Format), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.item":
 		if e.ComplexityRoot.Query.Item == nil {
@@ -1092,6 +2719,57 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.myCards":
+		if e.ComplexityRoot.Query.MyCards == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyCards(childComplexity), true
+	case "Query.myDevices":
+		if e.ComplexityRoot.Query.MyDevices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyDevices(childComplexity), true
+	case "Query.myEbookHolds":
+		if e.ComplexityRoot.Query.MyEbookHolds == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myEbookHolds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyEbookHolds(childComplexity, args["includeEnded"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.myEbookLoans":
+		if e.ComplexityRoot.Query.MyEbookLoans == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myEbookLoans_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyEbookLoans(childComplexity, args["includeEnded"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.notificationPreferences":
+		if e.ComplexityRoot.Query.NotificationPreferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.NotificationPreferences(childComplexity), true
+	case "Query.notifications":
+		if e.ComplexityRoot.Query.Notifications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Notifications(childComplexity, args["unreadOnly"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.search":
 		if e.ComplexityRoot.Query.Search == nil {
 			break
@@ -1114,6 +2792,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Suggest(childComplexity, args["prefix"].(string), args["first"].(*int)), true
+	case "Query.unreadNotificationCount":
+		if e.ComplexityRoot.Query.UnreadNotificationCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.UnreadNotificationCount(childComplexity), true
 	case "Query.work":
 		if e.ComplexityRoot.Query.Work == nil {
 			break
@@ -1125,6 +2809,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Work(childComplexity, args["id"].(string)), true
+
+	case "RegisterDevicePayload.device":
+		if e.ComplexityRoot.RegisterDevicePayload.Device == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterDevicePayload.Device(childComplexity), true
+
+	case "RegisterStudentsPayload.cardsExpireAt":
+		if e.ComplexityRoot.RegisterStudentsPayload.CardsExpireAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterStudentsPayload.CardsExpireAt(childComplexity), true
+	case "RegisterStudentsPayload.created":
+		if e.ComplexityRoot.RegisterStudentsPayload.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterStudentsPayload.Created(childComplexity), true
+	case "RegisterStudentsPayload.errors":
+		if e.ComplexityRoot.RegisterStudentsPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterStudentsPayload.Errors(childComplexity), true
+	case "RegisterStudentsPayload.existing":
+		if e.ComplexityRoot.RegisterStudentsPayload.Existing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterStudentsPayload.Existing(childComplexity), true
+
+	case "RegisteredStudent.accountId":
+		if e.ComplexityRoot.RegisteredStudent.AccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisteredStudent.AccountID(childComplexity), true
+	case "RegisteredStudent.cardNumber":
+		if e.ComplexityRoot.RegisteredStudent.CardNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisteredStudent.CardNumber(childComplexity), true
+	case "RegisteredStudent.class":
+		if e.ComplexityRoot.RegisteredStudent.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisteredStudent.Class(childComplexity), true
+	case "RegisteredStudent.line":
+		if e.ComplexityRoot.RegisteredStudent.Line == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisteredStudent.Line(childComplexity), true
+	case "RegisteredStudent.name":
+		if e.ComplexityRoot.RegisteredStudent.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisteredStudent.Name(childComplexity), true
+	case "RegisteredStudent.studentId":
+		if e.ComplexityRoot.RegisteredStudent.StudentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisteredStudent.StudentID(childComplexity), true
 
 	case "SearchConnection.edges":
 		if e.ComplexityRoot.SearchConnection.Edges == nil {
@@ -1176,6 +2929,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SearchEdge.Node(childComplexity), true
 
+	case "StudentRowError.field":
+		if e.ComplexityRoot.StudentRowError.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StudentRowError.Field(childComplexity), true
+	case "StudentRowError.line":
+		if e.ComplexityRoot.StudentRowError.Line == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StudentRowError.Line(childComplexity), true
+	case "StudentRowError.message":
+		if e.ComplexityRoot.StudentRowError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StudentRowError.Message(childComplexity), true
+	case "StudentRowError.studentId":
+		if e.ComplexityRoot.StudentRowError.StudentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StudentRowError.StudentID(childComplexity), true
+
+	case "Subscription.notificationReceived":
+		if e.ComplexityRoot.Subscription.NotificationReceived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.NotificationReceived(childComplexity), true
+
 	case "Suggestion.kind":
 		if e.ComplexityRoot.Suggestion.Kind == nil {
 			break
@@ -1195,12 +2980,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Suggestion.WorkID(childComplexity), true
 
+	case "UnlinkChildPayload.childId":
+		if e.ComplexityRoot.UnlinkChildPayload.ChildID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnlinkChildPayload.ChildID(childComplexity), true
+	case "UnlinkChildPayload.guardianId":
+		if e.ComplexityRoot.UnlinkChildPayload.GuardianID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnlinkChildPayload.GuardianID(childComplexity), true
+
+	case "UnregisterDevicePayload.removed":
+		if e.ComplexityRoot.UnregisterDevicePayload.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnregisterDevicePayload.Removed(childComplexity), true
+
 	case "UpdateLibraryPayload.library":
 		if e.ComplexityRoot.UpdateLibraryPayload.Library == nil {
 			break
 		}
 
 		return e.ComplexityRoot.UpdateLibraryPayload.Library(childComplexity), true
+
+	case "VerifyCardPayload.verification":
+		if e.ComplexityRoot.VerifyCardPayload.Verification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifyCardPayload.Verification(childComplexity), true
 
 	case "Work.authors":
 		if e.ComplexityRoot.Work.Authors == nil {
@@ -1220,6 +3032,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Work.Ddc(childComplexity), true
+	case "Work.ebooks":
+		if e.ComplexityRoot.Work.Ebooks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Work.Ebooks(childComplexity), true
 	case "Work.edition":
 		if e.ComplexityRoot.Work.Edition == nil {
 			break
@@ -1326,17 +3144,38 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ActivateStudentInput", ec.unmarshalInputActivateStudentInput),
+			graphql.NewInputUnmarshaler("AddEbookLicenseInput", ec.unmarshalInputAddEbookLicenseInput),
+			graphql.NewInputUnmarshaler("AddEbookTitleInput", ec.unmarshalInputAddEbookTitleInput),
+			graphql.NewInputUnmarshaler("BlockCardInput", ec.unmarshalInputBlockCardInput),
+			graphql.NewInputUnmarshaler("BorrowEbookInput", ec.unmarshalInputBorrowEbookInput),
+			graphql.NewInputUnmarshaler("CardLinkInput", ec.unmarshalInputCardLinkInput),
+			graphql.NewInputUnmarshaler("CardNumberInput", ec.unmarshalInputCardNumberInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
+			graphql.NewInputUnmarshaler("EbookHoldInput", ec.unmarshalInputEbookHoldInput),
 			graphql.NewInputUnmarshaler("ImportRecordsInput", ec.unmarshalInputImportRecordsInput),
 			graphql.NewInputUnmarshaler("LibraryFilter", ec.unmarshalInputLibraryFilter),
+			graphql.NewInputUnmarshaler("LinkChildInput", ec.unmarshalInputLinkChildInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("MarkNotificationReadInput", ec.unmarshalInputMarkNotificationReadInput),
 			graphql.NewInputUnmarshaler("NearInput", ec.unmarshalInputNearInput),
 			graphql.NewInputUnmarshaler("OpeningHoursInput", ec.unmarshalInputOpeningHoursInput),
+			graphql.NewInputUnmarshaler("PlaceEbookHoldInput", ec.unmarshalInputPlaceEbookHoldInput),
 			graphql.NewInputUnmarshaler("RefreshTokenInput", ec.unmarshalInputRefreshTokenInput),
+			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
+			graphql.NewInputUnmarshaler("RegisterStudentsInput", ec.unmarshalInputRegisterStudentsInput),
+			graphql.NewInputUnmarshaler("RenewEbookInput", ec.unmarshalInputRenewEbookInput),
+			graphql.NewInputUnmarshaler("ReportCardLostInput", ec.unmarshalInputReportCardLostInput),
+			graphql.NewInputUnmarshaler("ReturnEbookInput", ec.unmarshalInputReturnEbookInput),
 			graphql.NewInputUnmarshaler("SearchFilter", ec.unmarshalInputSearchFilter),
+			graphql.NewInputUnmarshaler("SetCardSymbologyInput", ec.unmarshalInputSetCardSymbologyInput),
+			graphql.NewInputUnmarshaler("SuspendEbookHoldInput", ec.unmarshalInputSuspendEbookHoldInput),
+			graphql.NewInputUnmarshaler("UnregisterDeviceInput", ec.unmarshalInputUnregisterDeviceInput),
 			graphql.NewInputUnmarshaler("UpdateLibraryInput", ec.unmarshalInputUpdateLibraryInput),
+			graphql.NewInputUnmarshaler("UpdateNotificationPreferencesInput", ec.unmarshalInputUpdateNotificationPreferencesInput),
+			graphql.NewInputUnmarshaler("VerifyCardInput", ec.unmarshalInputVerifyCardInput),
 		)
 	}
 	first := true
@@ -1381,6 +3220,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -2202,6 +4058,1047 @@ type ImportProblem {
   "Why."
   reason: String!
 }
+
+# ---------------------------------------------------------------- e-books
+
+extend type Query {
+  """
+  The province's e-book titles, in a stable order. ` + "`" + `query` + "`" + ` matches the title
+  and authors with or without diacritics (` + "`" + `truyen kieu` + "`" + ` finds Truyện Kiều).
+  """
+  ebookTitles(
+    "Words of the title or an author; empty lists every title."
+    query: String = ""
+    "Only titles of this format."
+    format: EbookFormat
+    "How many to return, at most 100."
+    first: Int = 20
+    "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
+    after: String
+  ): EbookTitleConnection!
+
+  "One e-book title by id."
+  ebookTitle(id: ID!): EbookTitle
+
+  "The logged-in reader's e-book loans, newest first: active ones, or every one with ` + "`" + `includeEnded` + "`" + `."
+  myEbookLoans(
+    "Also list returned, expired and cancelled loans."
+    includeEnded: Boolean = false
+    "How many to return, at most 100."
+    first: Int = 20
+    "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
+    after: String
+  ): EbookLoanConnection!
+
+  "The logged-in reader's e-book holds with their place in the queue, oldest first."
+  myEbookHolds(
+    "Also list fulfilled, cancelled and expired holds."
+    includeEnded: Boolean = false
+    "How many to return, at most 100."
+    first: Int = 20
+    "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
+    after: String
+  ): EbookHoldConnection!
+}
+
+extend type Mutation {
+  """
+  Borrows an e-book under the best license the reader may use (time-limited
+  licenses first, then perpetual, then metered by checkouts). With no copy
+  free it fails with NO_COPY_AVAILABLE, or places a hold when
+  ` + "`" + `holdIfUnavailable` + "`" + ` is set. A reader whose hold is reserved gets the
+  reserved copy. Retrying with the same ` + "`" + `idempotencyKey` + "`" + ` returns the first
+  answer. At most 5 e-book loans at once (LIMIT_REACHED).
+  """
+  borrowEbook(input: BorrowEbookInput!): BorrowEbookPayload!
+
+  "Returns an e-book early: its copy goes to the next reader in the queue at once. Returning twice is harmless."
+  returnEbook(input: ReturnEbookInput!): EbookLoanPayload!
+
+  "Extends a loan from its current end, while nobody waits for the title (CONFLICT otherwise) and at most twice (LIMIT_REACHED)."
+  renewEbook(input: RenewEbookInput!): EbookLoanPayload!
+
+  """
+  Joins a title's queue. When a copy frees up, the first hold in line is
+  reserved for 72 hours (borrow it with ` + "`" + `borrowEbook` + "`" + `, or it passes on; a
+  first miss suspends the hold for a week instead of ending it), or borrowed
+  at once when ` + "`" + `autoBorrow` + "`" + ` is set. At most 10 e-book holds (LIMIT_REACHED).
+  """
+  placeEbookHold(input: PlaceEbookHoldInput!): EbookHoldPayload!
+
+  "Leaves the queue; a reserved copy goes to the next reader."
+  cancelEbookHold(input: EbookHoldInput!): EbookHoldPayload!
+
+  "Keeps the hold's place but lets others go first, until ` + "`" + `until` + "`" + ` (or until resumed)."
+  suspendEbookHold(input: SuspendEbookHoldInput!): EbookHoldPayload!
+
+  "Makes a suspended hold wait again at its old place."
+  resumeEbookHold(input: EbookHoldInput!): EbookHoldPayload!
+
+  "Adds an e-book title (the edition of a catalog work). Librarians and admins."
+  addEbookTitle(input: AddEbookTitleInput!): AddEbookTitlePayload!
+
+  """
+  Adds a publisher license to a title. Admins may buy for the province;
+  librarians for their own library (` + "`" + `scope: LIBRARY` + "`" + `).
+  """
+  addEbookLicense(input: AddEbookLicenseInput!): AddEbookLicensePayload!
+}
+
+"The kind of file an e-book is."
+enum EbookFormat {
+  "EPUB, reflowable."
+  EPUB
+  "PDF, fixed layout."
+  PDF
+  "An audiobook."
+  AUDIOBOOK
+}
+
+"What a publisher lets the libraries do with a license."
+enum LicenseModel {
+  "N concurrent copies, forever."
+  ONE_COPY_ONE_USER
+  "N concurrent copies for a number of checkouts."
+  METERED_CHECKOUTS
+  "N concurrent copies until a date."
+  METERED_TIME
+  "Any number of concurrent loans until a date."
+  ONE_COPY_MANY_USERS
+  "Free for everyone, forever."
+  OPEN_ACCESS
+}
+
+"Who may borrow under a license."
+enum LicenseScope {
+  "Every reader of the province."
+  PROVINCE
+  "Readers registered at the buying library (or its district, when ` + "`" + `districtWide` + "`" + `)."
+  LIBRARY
+}
+
+extend type Work {
+  "The work's e-book editions the province lends."
+  ebooks: [EbookTitle!]!
+}
+
+"Where an e-book loan is in its life."
+enum EbookLoanState {
+  "Readable until ` + "`" + `endsAt` + "`" + `."
+  ACTIVE
+  "Returned early."
+  RETURNED
+  "Ended at ` + "`" + `endsAt` + "`" + `."
+  EXPIRED
+  "Undone before use."
+  CANCELLED
+}
+
+"Where an e-book hold is in its life."
+enum EbookHoldState {
+  "In the queue."
+  WAITING
+  "Keeps its place but lets others go first until ` + "`" + `suspendedUntil` + "`" + `."
+  SUSPENDED
+  "A copy waits for this reader until ` + "`" + `reservedUntil` + "`" + `: borrow it."
+  RESERVED
+  "Became a loan."
+  FULFILLED
+  "Left the queue."
+  CANCELLED
+  "Ended after a second missed reservation."
+  EXPIRED
+}
+
+"An e-book edition of a catalog work."
+type EbookTitle {
+  "Stable id."
+  id: ID!
+  "The catalog work this is an edition of, when it is in the catalog."
+  work: Work
+  "Kind of file."
+  format: EbookFormat!
+  "Title."
+  title: String!
+  "Authors, main author first."
+  authors: [String!]!
+  "Language (BCP 47, e.g. ` + "`" + `vi` + "`" + `)."
+  language: String!
+  "Publisher."
+  publisher: String
+  "Summary."
+  summary: String
+  "How many copies exist and are free across the province's licenses, and how many readers wait."
+  availability: EbookAvailability!
+  "The licenses bought for this title, best first. Librarians and admins only."
+  licenses: [EbookLicense!]!
+}
+
+"Copies and queue of a title, over every usable license."
+type EbookAvailability {
+  "Whether a reader could borrow now (some license has a copy free and nobody waits for it)."
+  availableNow: Boolean!
+  "Whether some license lends to any number of readers at once (open access, one copy many users)."
+  unlimited: Boolean!
+  "Concurrent copies of the limited licenses."
+  copies: Int!
+  "Of those, how many are free now."
+  availableCopies: Int!
+  "Readers in the queue."
+  holds: Int!
+}
+
+"One purchase of a title from a publisher."
+type EbookLicense {
+  "Stable id."
+  id: ID!
+  "The license model."
+  model: LicenseModel!
+  "Who may borrow under it."
+  scope: LicenseScope!
+  "The buying library, for ` + "`" + `scope: LIBRARY` + "`" + `."
+  library: Library
+  "Whether readers of the buying library's whole district may borrow."
+  districtWide: Boolean!
+  "Concurrent copies; null when unlimited."
+  concurrency: Int
+  "Checkouts left of a metered license; null when unlimited."
+  checkoutsLeft: Int
+  "Checkouts bought; null when unlimited."
+  checkoutsTotal: Int
+  "When the license ends; null for perpetual ones."
+  expiresAt: DateTime
+  "Copies in use (loans and reservations)."
+  inUse: Int!
+  "Copies free; null when unlimited."
+  available: Int
+}
+
+"A reader's use of one copy of an e-book."
+type EbookLoan {
+  "Stable id."
+  id: ID!
+  "What is borrowed."
+  title: EbookTitle!
+  "Where the loan is in its life."
+  state: EbookLoanState!
+  "When it started."
+  startedAt: DateTime!
+  "When it ends by itself."
+  endsAt: DateTime!
+  "When it was returned, expired or cancelled."
+  endedAt: DateTime
+  "How many times it was renewed."
+  renewals: Int!
+  """
+  A short-lived signed link to the file (about 15 minutes, never past the
+  loan's end); null once the loan has ended. Ask again for a fresh one.
+  """
+  contentLink: ContentLink
+}
+
+"A signed link to an e-book file."
+type ContentLink {
+  "Where to download or stream the file from (no login needed while it is valid)."
+  url: String!
+  "The file's MIME type (e.g. ` + "`" + `application/epub+zip` + "`" + `)."
+  mediaType: String!
+  "When the link stops working."
+  expiresAt: DateTime!
+}
+
+"A reader waiting for an e-book."
+type EbookHold {
+  "Stable id."
+  id: ID!
+  "What is waited for."
+  title: EbookTitle!
+  "Where the hold is in its life."
+  state: EbookHoldState!
+  "1 for the next reader to be served, 0 while reserved; suspended holds ahead do not count."
+  position: Int!
+  "Every active hold of the title."
+  queueLength: Int!
+  "When a copy should come free for this hold; null when no license could serve it."
+  estimatedAvailableAt: DateTime
+  "When the hold was placed (the queue's order)."
+  createdAt: DateTime!
+  "End of the reservation, while ` + "`" + `RESERVED` + "`" + `."
+  reservedUntil: DateTime
+  "End of the suspension, while ` + "`" + `SUSPENDED` + "`" + ` (null: until resumed)."
+  suspendedUntil: DateTime
+  "Whether the title is borrowed as soon as a copy is reserved."
+  autoBorrow: Boolean!
+  "Whether a reservation already lapsed once (a second miss ends the hold)."
+  missedOnce: Boolean!
+}
+
+"A page of e-book titles."
+type EbookTitleConnection {
+  "Titles on this page."
+  edges: [EbookTitleEdge!]!
+  "Where this page is."
+  pageInfo: PageInfo!
+}
+
+"One e-book title of a page."
+type EbookTitleEdge {
+  "Where to continue after this title."
+  cursor: String!
+  "The title."
+  node: EbookTitle!
+}
+
+"A page of e-book loans."
+type EbookLoanConnection {
+  "Loans on this page."
+  edges: [EbookLoanEdge!]!
+  "Where this page is."
+  pageInfo: PageInfo!
+  "Every loan in the list."
+  totalCount: Int!
+}
+
+"One e-book loan of a page."
+type EbookLoanEdge {
+  "Where to continue after this loan."
+  cursor: String!
+  "The loan."
+  node: EbookLoan!
+}
+
+"A page of e-book holds."
+type EbookHoldConnection {
+  "Holds on this page."
+  edges: [EbookHoldEdge!]!
+  "Where this page is."
+  pageInfo: PageInfo!
+  "Every hold in the list."
+  totalCount: Int!
+}
+
+"One e-book hold of a page."
+type EbookHoldEdge {
+  "Where to continue after this hold."
+  cursor: String!
+  "The hold."
+  node: EbookHold!
+}
+
+"Input of borrowEbook."
+input BorrowEbookInput {
+  "The title to borrow."
+  titleId: ID!
+  "Loan period: 7, 14 or 21 days; the format's default (14, audiobooks 21) when omitted."
+  days: Int
+  "Any string unique to this request; a retry with the same key returns the first answer."
+  idempotencyKey: String
+  "Join the queue instead of failing when no copy is free."
+  holdIfUnavailable: Boolean = false
+  "With ` + "`" + `holdIfUnavailable` + "`" + `: borrow as soon as a copy is reserved."
+  autoBorrow: Boolean = false
+}
+
+"What borrowEbook did: a loan, or (with ` + "`" + `holdIfUnavailable` + "`" + `) a hold."
+type BorrowEbookPayload {
+  "The loan, when a copy was free."
+  loan: EbookLoan
+  "The hold placed instead, when no copy was free."
+  hold: EbookHold
+}
+
+"Input of returnEbook."
+input ReturnEbookInput {
+  "The loan to end."
+  loanId: ID!
+}
+
+"Input of renewEbook."
+input RenewEbookInput {
+  "The loan to extend."
+  loanId: ID!
+  "Days to add: 7, 14 or 21; the format's default when omitted."
+  days: Int
+}
+
+"A changed e-book loan."
+type EbookLoanPayload {
+  "The loan as it is now."
+  loan: EbookLoan!
+}
+
+"Input of placeEbookHold."
+input PlaceEbookHoldInput {
+  "The title to wait for."
+  titleId: ID!
+  "Period of the loan the hold becomes; the format's default when omitted."
+  loanDays: Int
+  "Borrow as soon as a copy is reserved, instead of waiting 72 hours for the reader."
+  autoBorrow: Boolean = false
+  "Any string unique to this request; a retry with the same key returns the first answer."
+  idempotencyKey: String
+}
+
+"Names an e-book hold."
+input EbookHoldInput {
+  "The hold."
+  holdId: ID!
+}
+
+"Input of suspendEbookHold."
+input SuspendEbookHoldInput {
+  "The hold."
+  holdId: ID!
+  "When to wait again; until resumed when omitted."
+  until: DateTime
+}
+
+"A changed e-book hold."
+type EbookHoldPayload {
+  "The hold as it is now, with its place in the queue."
+  hold: EbookHold!
+}
+
+"Input of addEbookTitle."
+input AddEbookTitleInput {
+  "The catalog work this is an edition of."
+  workId: ID!
+  "Kind of file."
+  format: EbookFormat!
+  "Title."
+  title: String!
+  "Authors, main author first."
+  authors: [String!] = []
+  "Language (BCP 47); ` + "`" + `vi` + "`" + ` when omitted."
+  language: String
+  "Publisher."
+  publisher: String
+  "Summary."
+  summary: String
+  "The file's name in the content store (letters, digits, ` + "`" + `-` + "`" + `, ` + "`" + `_` + "`" + `, ` + "`" + `.` + "`" + `)."
+  contentRef: String!
+}
+
+"The added title."
+type AddEbookTitlePayload {
+  "The new title."
+  title: EbookTitle!
+}
+
+"Input of addEbookLicense."
+input AddEbookLicenseInput {
+  "The title the license is for."
+  titleId: ID!
+  "The license model."
+  model: LicenseModel!
+  "Who may borrow; PROVINCE when omitted."
+  scope: LicenseScope = PROVINCE
+  "The buying library, for ` + "`" + `scope: LIBRARY` + "`" + `."
+  libraryId: ID
+  "Let readers of the buying library's whole district borrow."
+  districtWide: Boolean = false
+  "Concurrent copies (limited models)."
+  concurrency: Int
+  "Checkouts bought (METERED_CHECKOUTS)."
+  checkouts: Int
+  "When the license ends (METERED_TIME, ONE_COPY_MANY_USERS)."
+  expiresAt: DateTime
+  "The longest one loan may be, in days; no cap when omitted."
+  maxLoanDays: Int
+}
+
+"The added license."
+type AddEbookLicensePayload {
+  "The new license."
+  license: EbookLicense!
+}
+
+# ---------------------------------------------------------------- library cards
+
+extend type Query {
+  """
+  The digital library card to show at any member library: the number, its
+  barcode, and a signed code for the QR image. Refresh while on screen
+  (` + "`" + `refreshAt` + "`" + `). ` + "`" + `pass: OFFLINE` + "`" + ` gives a code valid for 24 hours, for a
+  reader who expects to be without network. The logged-in reader's own card,
+  or with ` + "`" + `accountId` + "`" + ` a linked child's (guardians) or a reader's (staff).
+  """
+  digitalCard(
+    "Whose card; the logged-in account's when omitted."
+    accountId: ID
+    "ONLINE (5 minutes, refreshed while shown) or OFFLINE (24 hours)."
+    pass: CardPass = ONLINE
+  ): DigitalCard!
+
+  "The cards the app can switch between: the reader's own first, then their linked children's."
+  myCards: [LinkedCard!]!
+
+  "A card by its number, as typed or scanned at a desk (librarians and admins). A mistyped number is refused by its check digit."
+  cardByNumber(number: String!): LibraryCard
+
+  "Guardian–child links of an account (the logged-in one when omitted), pending ones included."
+  cardLinks(accountId: ID): [CardLink!]!
+}
+
+extend type Mutation {
+  """
+  Checks a card's QR code at a library desk that is online (librarians and
+  admins): the signature, the card's current status (a blocked, lost or
+  expired card is refused with the reason) and that the code was not shown
+  before (a replayed code is refused as BAD_USER_INPUT). Offline, a desk verifies the code
+  with the public keys at ` + "`" + `/.well-known/jwks.json` + "`" + ` alone.
+  """
+  verifyCard(input: VerifyCardInput!): VerifyCardPayload!
+
+  "Replaces a lost card: the old number is blocked for good and a new one issued; the reader logs in with the new number."
+  reportCardLost(input: ReportCardLostInput!): LibraryCardPayload!
+
+  "Blocks a card with a reason the reader can read (staff; a guardian for GUARDIAN_REQUEST on a linked child's card)."
+  blockCard(input: BlockCardInput!): LibraryCardPayload!
+
+  "Unblocks a card (staff; a guardian lifts only their own GUARDIAN_REQUEST block)."
+  unblockCard(input: CardNumberInput!): LibraryCardPayload!
+
+  "Renews a card from today (students' cards to the end of the school year). Staff only."
+  renewCard(input: CardNumberInput!): LibraryCardPayload!
+
+  "Chooses how the card is drawn as a barcode."
+  setCardSymbology(input: SetCardSymbologyInput!): LibraryCardPayload!
+
+  """
+  Links a child's account to a guardian's. With the child's password the
+  link is active at once (attempts are rate-limited); without it the link
+  waits for a librarian's approval. A librarian may link directly.
+  """
+  linkChild(input: LinkChildInput!): CardLinkPayload!
+
+  "Approves a pending link (librarians of the child's or guardian's library, admins)."
+  approveCardLink(input: CardLinkInput!): CardLinkPayload!
+
+  "Removes a link (the guardian, or staff)."
+  unlinkChild(input: CardLinkInput!): UnlinkChildPayload!
+
+  """
+  Registers a school's students from CSV text in one call (the school's
+  librarians and admins): a header naming the columns (name/họ và tên,
+  class/lớp, student ID/mã học sinh), then one student per row. Card numbers
+  derive from the student ID; cards expire at the end of the school year.
+  Bad rows are reported by line and the rest registered; running the same
+  CSV again creates nothing.
+  """
+  registerStudents(input: RegisterStudentsInput!): RegisterStudentsPayload!
+
+  "Sets a registered student's first password so they can log in (the school's librarians)."
+  activateStudent(input: ActivateStudentInput!): ActivateStudentPayload!
+}
+
+"How a card number is drawn as a barcode."
+enum CardSymbology {
+  "Code 128 (the default)."
+  CODE128
+  "Codabar, which many library scanners expect."
+  CODABAR
+}
+
+"What a card is now."
+enum CardStatus {
+  "Valid."
+  ACTIVE
+  "Past its expiry date: renew it at a library."
+  EXPIRED
+  "Blocked; ` + "`" + `blockReason` + "`" + ` says why."
+  BLOCKED
+  "Reported lost and replaced."
+  LOST
+}
+
+"Why a card is blocked."
+enum CardBlockReason {
+  "Overdue items."
+  OVERDUE
+  "Unpaid fees."
+  FINES
+  "A lost or damaged item."
+  DAMAGED_ITEMS
+  "The reader's guardian asked."
+  GUARDIAN_REQUEST
+  "The library's decision."
+  ADMINISTRATIVE
+}
+
+"The kind of a card's signed code."
+enum CardPass {
+  "Valid 5 minutes; the app refreshes it while on screen."
+  ONLINE
+  "Valid 24 hours, for use without network."
+  OFFLINE
+}
+
+"Whether a guardian–child link is in force."
+enum CardLinkStatus {
+  "Waits for a librarian's approval."
+  PENDING
+  "In force: the guardian sees and acts for the child."
+  ACTIVE
+}
+
+"A library card, valid in every member library of the province."
+type LibraryCard {
+  "The province-wide card number (13 digits, the last a check digit)."
+  number: String!
+  "How the barcode is drawn."
+  symbology: CardSymbology!
+  "What the barcode encodes (Codabar adds start and stop characters)."
+  barcodeValue: String!
+  "What the card is now."
+  status: CardStatus!
+  "Why the card is blocked, while BLOCKED."
+  blockReason: CardBlockReason
+  "The block explained, in the request's language."
+  blockMessage: String
+  "Whether this is the holder's current card (lost cards are not)."
+  current: Boolean!
+  "The card that replaced this one, when LOST."
+  replacedBy: String
+  "The holder's home library."
+  homeLibrary: Library
+  "When it was issued."
+  issuedAt: DateTime!
+  "When it stops being valid."
+  expiresAt: DateTime!
+  "The class of a student's card."
+  class: String
+  "The holder's account (for those who may see it)."
+  holder: Account
+}
+
+"A card ready to show: barcode and signed QR code."
+type DigitalCard {
+  "The card."
+  card: LibraryCard!
+  "The card number."
+  number: String!
+  "How to draw the barcode."
+  symbology: CardSymbology!
+  "What the barcode encodes."
+  barcodeValue: String!
+  "The holder's name as shown on the card."
+  displayName: String!
+  "The holder's home library."
+  homeLibrary: Library
+  "What the card is now."
+  status: CardStatus!
+  "Why it is blocked, while BLOCKED."
+  blockReason: CardBlockReason
+  "When the card was issued."
+  issuedAt: DateTime!
+  "When the card expires."
+  expiresAt: DateTime!
+  "The signed code to show as a QR image (a compact JWT, EdDSA, ` + "`" + `kid` + "`" + ` in its header)."
+  token: String!
+  "The kind of code."
+  pass: CardPass!
+  "When the code stops verifying."
+  tokenExpiresAt: DateTime!
+  "When the app should ask for a fresh code."
+  refreshAt: DateTime!
+}
+
+"A card the app can switch to."
+type LinkedCard {
+  "The holder."
+  account: Account!
+  "Their current card."
+  card: LibraryCard!
+  "The link to a child's card; null for the reader's own."
+  link: CardLink
+}
+
+"A guardian–child link."
+type CardLink {
+  "The guardian's account id."
+  guardianId: ID!
+  "The child's account id."
+  childId: ID!
+  "Whether it is in force."
+  status: CardLinkStatus!
+  "When it was asked for."
+  requestedAt: DateTime!
+  "When it was approved."
+  approvedAt: DateTime
+}
+
+"What a desk learns from a verified card code."
+type CardVerification {
+  "The card now."
+  card: LibraryCard!
+  "The holder's name now."
+  holderName: String!
+  "The card's status now (ACTIVE: the code is good)."
+  status: CardStatus!
+  "The kind of code shown."
+  pass: CardPass!
+  "When the code was signed."
+  tokenIssuedAt: DateTime!
+  "When the code stops verifying."
+  tokenExpiresAt: DateTime!
+  "When it was verified."
+  verifiedAt: DateTime!
+}
+
+"Input of verifyCard."
+input VerifyCardInput {
+  "The code read from the QR image."
+  token: String!
+}
+
+"The verification."
+type VerifyCardPayload {
+  "What the code proves."
+  verification: CardVerification!
+}
+
+"Input of reportCardLost."
+input ReportCardLostInput {
+  "Whose card; the logged-in account's when omitted."
+  accountId: ID
+}
+
+"A changed card."
+type LibraryCardPayload {
+  "The card as it is now."
+  card: LibraryCard!
+}
+
+"Input of blockCard."
+input BlockCardInput {
+  "The card number."
+  number: String!
+  "Why."
+  reason: CardBlockReason!
+  "A librarian's note (at most 500 characters)."
+  note: String
+}
+
+"Names a card."
+input CardNumberInput {
+  "The card number."
+  number: String!
+}
+
+"Input of setCardSymbology."
+input SetCardSymbologyInput {
+  "Whose card; the logged-in account's when omitted."
+  accountId: ID
+  "How to draw the barcode."
+  symbology: CardSymbology!
+}
+
+"Input of linkChild."
+input LinkChildInput {
+  "The child's card number."
+  childCardNumber: String!
+  "The child's password: links at once when right."
+  childPassword: String
+  "The guardian (librarians linking for someone); the logged-in reader when omitted."
+  guardianId: ID
+}
+
+"Names a link."
+input CardLinkInput {
+  "The guardian's account id."
+  guardianId: ID!
+  "The child's account id."
+  childId: ID!
+}
+
+"A changed link."
+type CardLinkPayload {
+  "The link as it is now."
+  link: CardLink!
+}
+
+"A removed link."
+type UnlinkChildPayload {
+  "The guardian's account id."
+  guardianId: ID!
+  "The child's account id."
+  childId: ID!
+}
+
+"Input of registerStudents."
+input RegisterStudentsInput {
+  "The school library."
+  schoolLibraryId: ID!
+  "The CSV text (UTF-8; comma, semicolon or tab separated)."
+  csv: String!
+}
+
+"What a bulk registration did."
+type RegisterStudentsPayload {
+  "Students registered now."
+  created: [RegisteredStudent!]!
+  "Students registered before (left unchanged)."
+  existing: [RegisteredStudent!]!
+  "Rows refused, by line."
+  errors: [StudentRowError!]!
+  "When the new students' cards expire (end of the school year)."
+  cardsExpireAt: DateTime!
+}
+
+"A registered student."
+type RegisteredStudent {
+  "The CSV line (the header is line 1)."
+  line: Int!
+  "The student ID at the school."
+  studentId: String!
+  "Name."
+  name: String!
+  "Class."
+  class: String!
+  "The new account."
+  accountId: ID!
+  "The card number."
+  cardNumber: String!
+}
+
+"A refused CSV row."
+type StudentRowError {
+  "The CSV line."
+  line: Int!
+  "The row's student ID, when readable."
+  studentId: String
+  "The column at fault (name, class, studentId), when one is."
+  field: String
+  "Why, in the request's language."
+  message: String!
+}
+
+"Input of activateStudent."
+input ActivateStudentInput {
+  "The student's account."
+  accountId: ID!
+  "Their first password (at least 8 characters)."
+  password: String!
+}
+
+"An activated student."
+type ActivateStudentPayload {
+  "The account id."
+  accountId: ID!
+}
+
+# ---------------------------------------------------------------- notifications
+
+extend type Query {
+  "The logged-in reader's inbox, newest first. Every notification lands here, pushed or not."
+  notifications(
+    "Only unread ones."
+    unreadOnly: Boolean = false
+    "How many to return, at most 100."
+    first: Int = 20
+    "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
+    after: String
+  ): NotificationConnection!
+
+  "How many notifications the reader has not read (for the badge)."
+  unreadNotificationCount: Int!
+
+  "What the reader wants pushed, and when."
+  notificationPreferences: NotificationPreferences!
+
+  "The reader's devices that receive pushes."
+  myDevices: [Device!]!
+}
+
+extend type Mutation {
+  """
+  Registers this app installation's FCM token for pushes. Call it at every
+  start and whenever the token changes; a token registered by another
+  account moves to this one. Registering again is harmless.
+  """
+  registerDevice(input: RegisterDeviceInput!): RegisterDevicePayload!
+
+  "Stops pushes to a token (at logout)."
+  unregisterDevice(input: UnregisterDeviceInput!): UnregisterDevicePayload!
+
+  "Marks one notification read."
+  markNotificationRead(input: MarkNotificationReadInput!): NotificationPayload!
+
+  "Marks every notification read."
+  markAllNotificationsRead: MarkAllNotificationsReadPayload!
+
+  "Changes what is pushed and when; omitted fields stay as they are."
+  updateNotificationPreferences(input: UpdateNotificationPreferencesInput!): NotificationPreferencesPayload!
+}
+
+"Live updates (over ` + "`" + `graphql-transport-ws` + "`" + `, with the access token in ` + "`" + `connection_init` + "`" + `)."
+type Subscription {
+  "Each new notification of the logged-in reader, as it lands in the inbox, on whichever server instance it was made."
+  notificationReceived: Notification!
+}
+
+"What a notification is about."
+enum NotificationKind {
+  "A loan is due in a few days."
+  DUE_SOON
+  "A loan is overdue."
+  OVERDUE
+  "A held item waits at the pickup library."
+  HOLD_READY
+  "A ready hold or a reserved e-book lapses soon."
+  HOLD_EXPIRING
+  "An e-book loan ends within two days."
+  EBOOK_EXPIRING
+  "A copy of a held e-book is reserved for the reader."
+  EBOOK_HOLD_RESERVED
+  "New titles match a saved search."
+  SAVED_SEARCH
+  "A message from a library."
+  LIBRARY_NEWS
+}
+
+"The kind of device a push token belongs to."
+enum DevicePlatform {
+  "Android."
+  ANDROID
+  "iOS."
+  IOS
+  "A browser (web push)."
+  WEB
+}
+
+"One entry of the inbox."
+type Notification {
+  "Stable id."
+  id: ID!
+  "What it is about."
+  kind: NotificationKind!
+  "The title, in the request's language."
+  title: String!
+  "The text, in the request's language."
+  body: String!
+  "Where the app opens it (e.g. ` + "`" + `thuvienso://ebook-loans/…` + "`" + `)."
+  link: String
+  "The loan, hold or message it is about."
+  subjectId: ID
+  "When it was made."
+  createdAt: DateTime!
+  "When the reader read it."
+  readAt: DateTime
+  "Whether the reader has read it."
+  read: Boolean!
+}
+
+"A page of the inbox."
+type NotificationConnection {
+  "Notifications on this page."
+  edges: [NotificationEdge!]!
+  "Where this page is."
+  pageInfo: PageInfo!
+  "Every notification in the list."
+  totalCount: Int!
+}
+
+"One notification of a page."
+type NotificationEdge {
+  "Where to continue after this one."
+  cursor: String!
+  "The notification."
+  node: Notification!
+}
+
+"What a reader wants pushed, and when."
+type NotificationPreferences {
+  "The kinds that are pushed (the others still reach the inbox)."
+  kinds: [NotificationKind!]!
+  "How many days before a due date to remind (3 and 1 by default)."
+  daysBeforeDue: [Int!]!
+  "Start of the quiet hours, ` + "`" + `HH:MM` + "`" + ` in the province's time (pushes wait until they end)."
+  quietStart: String!
+  "End of the quiet hours, ` + "`" + `HH:MM` + "`" + `."
+  quietEnd: String!
+  "The language of pushes; null for each device's own."
+  language: Language
+}
+
+"An app installation that receives pushes."
+type Device {
+  "The FCM registration token."
+  token: String!
+  "What it runs on."
+  platform: DevicePlatform!
+  "Its language (` + "`" + `vi` + "`" + ` or ` + "`" + `en` + "`" + `)."
+  locale: String!
+  "When it was last registered."
+  registeredAt: DateTime!
+}
+
+"Input of registerDevice."
+input RegisterDeviceInput {
+  "The FCM registration token."
+  token: String!
+  "What the app runs on."
+  platform: DevicePlatform!
+  "The app's language (` + "`" + `vi` + "`" + ` or ` + "`" + `en` + "`" + `); ` + "`" + `vi` + "`" + ` when omitted."
+  locale: String
+}
+
+"The registered device."
+type RegisterDevicePayload {
+  "The device."
+  device: Device!
+}
+
+"Input of unregisterDevice."
+input UnregisterDeviceInput {
+  "The FCM registration token."
+  token: String!
+}
+
+"An unregistered device."
+type UnregisterDevicePayload {
+  "Whether the token was registered to this reader."
+  removed: Boolean!
+}
+
+"Input of markNotificationRead."
+input MarkNotificationReadInput {
+  "The notification."
+  id: ID!
+}
+
+"A changed notification."
+type NotificationPayload {
+  "The notification as it is now."
+  notification: Notification!
+}
+
+"What markAllNotificationsRead did."
+type MarkAllNotificationsReadPayload {
+  "How many were unread."
+  marked: Int!
+}
+
+"Input of updateNotificationPreferences."
+input UpdateNotificationPreferencesInput {
+  "The kinds to push; the others are not pushed."
+  kinds: [NotificationKind!]
+  "Days before a due date to remind (1–14, at most five); empty for none."
+  daysBeforeDue: [Int!]
+  "Start of the quiet hours, ` + "`" + `HH:MM` + "`" + `; equal to ` + "`" + `quietEnd` + "`" + ` turns them off."
+  quietStart: String
+  "End of the quiet hours, ` + "`" + `HH:MM` + "`" + `."
+  quietEnd: String
+  "The language of pushes."
+  language: Language
+}
+
+"The preferences as they are now."
+type NotificationPreferencesPayload {
+  "The preferences."
+  preferences: NotificationPreferences!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2238,6 +5135,30 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Account", field.Name)
 }
 
+func (ec *executionContext) childFields_ActivateStudentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accountId":
+		return ec.fieldContext_ActivateStudentPayload_accountId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivateStudentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AddEbookLicensePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "license":
+		return ec.fieldContext_AddEbookLicensePayload_license(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddEbookLicensePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AddEbookTitlePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "title":
+		return ec.fieldContext_AddEbookTitlePayload_title(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddEbookTitlePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "account":
@@ -2266,6 +5187,60 @@ func (ec *executionContext) childFields_Availability(ctx context.Context, field 
 		return ec.fieldContext_Availability_libraries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Availability", field.Name)
+}
+
+func (ec *executionContext) childFields_BorrowEbookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "loan":
+		return ec.fieldContext_BorrowEbookPayload_loan(ctx, field)
+	case "hold":
+		return ec.fieldContext_BorrowEbookPayload_hold(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BorrowEbookPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CardLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "guardianId":
+		return ec.fieldContext_CardLink_guardianId(ctx, field)
+	case "childId":
+		return ec.fieldContext_CardLink_childId(ctx, field)
+	case "status":
+		return ec.fieldContext_CardLink_status(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_CardLink_requestedAt(ctx, field)
+	case "approvedAt":
+		return ec.fieldContext_CardLink_approvedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CardLink", field.Name)
+}
+
+func (ec *executionContext) childFields_CardLinkPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "link":
+		return ec.fieldContext_CardLinkPayload_link(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CardLinkPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CardVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "card":
+		return ec.fieldContext_CardVerification_card(ctx, field)
+	case "holderName":
+		return ec.fieldContext_CardVerification_holderName(ctx, field)
+	case "status":
+		return ec.fieldContext_CardVerification_status(ctx, field)
+	case "pass":
+		return ec.fieldContext_CardVerification_pass(ctx, field)
+	case "tokenIssuedAt":
+		return ec.fieldContext_CardVerification_tokenIssuedAt(ctx, field)
+	case "tokenExpiresAt":
+		return ec.fieldContext_CardVerification_tokenExpiresAt(ctx, field)
+	case "verifiedAt":
+		return ec.fieldContext_CardVerification_verifiedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CardVerification", field.Name)
 }
 
 func (ec *executionContext) childFields_CatalogRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2304,6 +5279,18 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
 }
 
+func (ec *executionContext) childFields_ContentLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_ContentLink_url(ctx, field)
+	case "mediaType":
+		return ec.fieldContext_ContentLink_mediaType(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ContentLink_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContentLink", field.Name)
+}
+
 func (ec *executionContext) childFields_Contributor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -2312,6 +5299,254 @@ func (ec *executionContext) childFields_Contributor(ctx context.Context, field g
 		return ec.fieldContext_Contributor_role(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contributor", field.Name)
+}
+
+func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_Device_token(ctx, field)
+	case "platform":
+		return ec.fieldContext_Device_platform(ctx, field)
+	case "locale":
+		return ec.fieldContext_Device_locale(ctx, field)
+	case "registeredAt":
+		return ec.fieldContext_Device_registeredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
+}
+
+func (ec *executionContext) childFields_DigitalCard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "card":
+		return ec.fieldContext_DigitalCard_card(ctx, field)
+	case "number":
+		return ec.fieldContext_DigitalCard_number(ctx, field)
+	case "symbology":
+		return ec.fieldContext_DigitalCard_symbology(ctx, field)
+	case "barcodeValue":
+		return ec.fieldContext_DigitalCard_barcodeValue(ctx, field)
+	case "displayName":
+		return ec.fieldContext_DigitalCard_displayName(ctx, field)
+	case "homeLibrary":
+		return ec.fieldContext_DigitalCard_homeLibrary(ctx, field)
+	case "status":
+		return ec.fieldContext_DigitalCard_status(ctx, field)
+	case "blockReason":
+		return ec.fieldContext_DigitalCard_blockReason(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_DigitalCard_issuedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_DigitalCard_expiresAt(ctx, field)
+	case "token":
+		return ec.fieldContext_DigitalCard_token(ctx, field)
+	case "pass":
+		return ec.fieldContext_DigitalCard_pass(ctx, field)
+	case "tokenExpiresAt":
+		return ec.fieldContext_DigitalCard_tokenExpiresAt(ctx, field)
+	case "refreshAt":
+		return ec.fieldContext_DigitalCard_refreshAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DigitalCard", field.Name)
+}
+
+func (ec *executionContext) childFields_EbookAvailability(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "availableNow":
+		return ec.fieldContext_EbookAvailability_availableNow(ctx, field)
+	case "unlimited":
+		return ec.fieldContext_EbookAvailability_unlimited(ctx, field)
+	case "copies":
+		return ec.fieldContext_EbookAvailability_copies(ctx, field)
+	case "availableCopies":
+		return ec.fieldContext_EbookAvailability_availableCopies(ctx, field)
+	case "holds":
+		return ec.fieldContext_EbookAvailability_holds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EbookAvailability", field.Name)
+}
+
+func (ec *executionContext) childFields_EbookHold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EbookHold_id(ctx, field)
+	case "title":
+		return ec.fieldContext_EbookHold_title(ctx, field)
+	case "state":
+		return ec.fieldContext_EbookHold_state(ctx, field)
+	case "position":
+		return ec.fieldContext_EbookHold_position(ctx, field)
+	case "queueLength":
+		return ec.fieldContext_EbookHold_queueLength(ctx, field)
+	case "estimatedAvailableAt":
+		return ec.fieldContext_EbookHold_estimatedAvailableAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_EbookHold_createdAt(ctx, field)
+	case "reservedUntil":
+		return ec.fieldContext_EbookHold_reservedUntil(ctx, field)
+	case "suspendedUntil":
+		return ec.fieldContext_EbookHold_suspendedUntil(ctx, field)
+	case "autoBorrow":
+		return ec.fieldContext_EbookHold_autoBorrow(ctx, field)
+	case "missedOnce":
+		return ec.fieldContext_EbookHold_missedOnce(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EbookHold", field.Name)
+}
+
+func (ec *executionContext) childFields_EbookHoldConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EbookHoldConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EbookHoldConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EbookHoldConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EbookHoldConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EbookHoldEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EbookHoldEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EbookHoldEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EbookHoldEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_EbookHoldPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hold":
+		return ec.fieldContext_EbookHoldPayload_hold(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EbookHoldPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_EbookLicense(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EbookLicense_id(ctx, field)
+	case "model":
+		return ec.fieldContext_EbookLicense_model(ctx, field)
+	case "scope":
+		return ec.fieldContext_EbookLicense_scope(ctx, field)
+	case "library":
+		return ec.fieldContext_EbookLicense_library(ctx, field)
+	case "districtWide":
+		return ec.fieldContext_EbookLicense_districtWide(ctx, field)
+	case "concurrency":
+		return ec.fieldContext_EbookLicense_concurrency(ctx, field)
+	case "checkoutsLeft":
+		return ec.fieldContext_EbookLicense_checkoutsLeft(ctx, field)
+	case "checkoutsTotal":
+		return ec.fieldContext_EbookLicense_checkoutsTotal(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_EbookLicense_expiresAt(ctx, field)
+	case "inUse":
+		return ec.fieldContext_EbookLicense_inUse(ctx, field)
+	case "available":
+		return ec.fieldContext_EbookLicense_available(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EbookLicense", field.Name)
+}
+
+func (ec *executionContext) childFields_EbookLoan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EbookLoan_id(ctx, field)
+	case "title":
+		return ec.fieldContext_EbookLoan_title(ctx, field)
+	case "state":
+		return ec.fieldContext_EbookLoan_state(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_EbookLoan_startedAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_EbookLoan_endsAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_EbookLoan_endedAt(ctx, field)
+	case "renewals":
+		return ec.fieldContext_EbookLoan_renewals(ctx, field)
+	case "contentLink":
+		return ec.fieldContext_EbookLoan_contentLink(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EbookLoan", field.Name)
+}
+
+func (ec *executionContext) childFields_EbookLoanConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EbookLoanConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EbookLoanConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EbookLoanConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EbookLoanConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EbookLoanEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EbookLoanEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EbookLoanEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EbookLoanEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_EbookLoanPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "loan":
+		return ec.fieldContext_EbookLoanPayload_loan(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EbookLoanPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_EbookTitle(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EbookTitle_id(ctx, field)
+	case "work":
+		return ec.fieldContext_EbookTitle_work(ctx, field)
+	case "format":
+		return ec.fieldContext_EbookTitle_format(ctx, field)
+	case "title":
+		return ec.fieldContext_EbookTitle_title(ctx, field)
+	case "authors":
+		return ec.fieldContext_EbookTitle_authors(ctx, field)
+	case "language":
+		return ec.fieldContext_EbookTitle_language(ctx, field)
+	case "publisher":
+		return ec.fieldContext_EbookTitle_publisher(ctx, field)
+	case "summary":
+		return ec.fieldContext_EbookTitle_summary(ctx, field)
+	case "availability":
+		return ec.fieldContext_EbookTitle_availability(ctx, field)
+	case "licenses":
+		return ec.fieldContext_EbookTitle_licenses(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EbookTitle", field.Name)
+}
+
+func (ec *executionContext) childFields_EbookTitleConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EbookTitleConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EbookTitleConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EbookTitleConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EbookTitleEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EbookTitleEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EbookTitleEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EbookTitleEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Facet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2466,6 +5701,46 @@ func (ec *executionContext) childFields_Library(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Library", field.Name)
 }
 
+func (ec *executionContext) childFields_LibraryCard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_LibraryCard_number(ctx, field)
+	case "symbology":
+		return ec.fieldContext_LibraryCard_symbology(ctx, field)
+	case "barcodeValue":
+		return ec.fieldContext_LibraryCard_barcodeValue(ctx, field)
+	case "status":
+		return ec.fieldContext_LibraryCard_status(ctx, field)
+	case "blockReason":
+		return ec.fieldContext_LibraryCard_blockReason(ctx, field)
+	case "blockMessage":
+		return ec.fieldContext_LibraryCard_blockMessage(ctx, field)
+	case "current":
+		return ec.fieldContext_LibraryCard_current(ctx, field)
+	case "replacedBy":
+		return ec.fieldContext_LibraryCard_replacedBy(ctx, field)
+	case "homeLibrary":
+		return ec.fieldContext_LibraryCard_homeLibrary(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_LibraryCard_issuedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_LibraryCard_expiresAt(ctx, field)
+	case "class":
+		return ec.fieldContext_LibraryCard_class(ctx, field)
+	case "holder":
+		return ec.fieldContext_LibraryCard_holder(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LibraryCard", field.Name)
+}
+
+func (ec *executionContext) childFields_LibraryCardPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "card":
+		return ec.fieldContext_LibraryCardPayload_card(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LibraryCardPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_LibraryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -2500,12 +5775,110 @@ func (ec *executionContext) childFields_Link(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Link", field.Name)
 }
 
+func (ec *executionContext) childFields_LinkedCard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "account":
+		return ec.fieldContext_LinkedCard_account(ctx, field)
+	case "card":
+		return ec.fieldContext_LinkedCard_card(ctx, field)
+	case "link":
+		return ec.fieldContext_LinkedCard_link(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LinkedCard", field.Name)
+}
+
 func (ec *executionContext) childFields_LogoutPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "loggedOut":
 		return ec.fieldContext_LogoutPayload_loggedOut(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LogoutPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MarkAllNotificationsReadPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "marked":
+		return ec.fieldContext_MarkAllNotificationsReadPayload_marked(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MarkAllNotificationsReadPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Notification_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Notification_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_Notification_title(ctx, field)
+	case "body":
+		return ec.fieldContext_Notification_body(ctx, field)
+	case "link":
+		return ec.fieldContext_Notification_link(ctx, field)
+	case "subjectId":
+		return ec.fieldContext_Notification_subjectId(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Notification_createdAt(ctx, field)
+	case "readAt":
+		return ec.fieldContext_Notification_readAt(ctx, field)
+	case "read":
+		return ec.fieldContext_Notification_read(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NotificationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NotificationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NotificationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_NotificationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_NotificationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "notification":
+		return ec.fieldContext_NotificationPayload_notification(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationPreferences(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kinds":
+		return ec.fieldContext_NotificationPreferences_kinds(ctx, field)
+	case "daysBeforeDue":
+		return ec.fieldContext_NotificationPreferences_daysBeforeDue(ctx, field)
+	case "quietStart":
+		return ec.fieldContext_NotificationPreferences_quietStart(ctx, field)
+	case "quietEnd":
+		return ec.fieldContext_NotificationPreferences_quietEnd(ctx, field)
+	case "language":
+		return ec.fieldContext_NotificationPreferences_language(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferences", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationPreferencesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "preferences":
+		return ec.fieldContext_NotificationPreferencesPayload_preferences(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferencesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_OpeningHours(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2532,6 +5905,46 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_RegisterDevicePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "device":
+		return ec.fieldContext_RegisterDevicePayload_device(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisterDevicePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RegisterStudentsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "created":
+		return ec.fieldContext_RegisterStudentsPayload_created(ctx, field)
+	case "existing":
+		return ec.fieldContext_RegisterStudentsPayload_existing(ctx, field)
+	case "errors":
+		return ec.fieldContext_RegisterStudentsPayload_errors(ctx, field)
+	case "cardsExpireAt":
+		return ec.fieldContext_RegisterStudentsPayload_cardsExpireAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisterStudentsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RegisteredStudent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "line":
+		return ec.fieldContext_RegisteredStudent_line(ctx, field)
+	case "studentId":
+		return ec.fieldContext_RegisteredStudent_studentId(ctx, field)
+	case "name":
+		return ec.fieldContext_RegisteredStudent_name(ctx, field)
+	case "class":
+		return ec.fieldContext_RegisteredStudent_class(ctx, field)
+	case "accountId":
+		return ec.fieldContext_RegisteredStudent_accountId(ctx, field)
+	case "cardNumber":
+		return ec.fieldContext_RegisteredStudent_cardNumber(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisteredStudent", field.Name)
 }
 
 func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2562,6 +5975,20 @@ func (ec *executionContext) childFields_SearchEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type SearchEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_StudentRowError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "line":
+		return ec.fieldContext_StudentRowError_line(ctx, field)
+	case "studentId":
+		return ec.fieldContext_StudentRowError_studentId(ctx, field)
+	case "field":
+		return ec.fieldContext_StudentRowError_field(ctx, field)
+	case "message":
+		return ec.fieldContext_StudentRowError_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StudentRowError", field.Name)
+}
+
 func (ec *executionContext) childFields_Suggestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "text":
@@ -2574,12 +6001,38 @@ func (ec *executionContext) childFields_Suggestion(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Suggestion", field.Name)
 }
 
+func (ec *executionContext) childFields_UnlinkChildPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "guardianId":
+		return ec.fieldContext_UnlinkChildPayload_guardianId(ctx, field)
+	case "childId":
+		return ec.fieldContext_UnlinkChildPayload_childId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnlinkChildPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UnregisterDevicePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removed":
+		return ec.fieldContext_UnregisterDevicePayload_removed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnregisterDevicePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateLibraryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "library":
 		return ec.fieldContext_UpdateLibraryPayload_library(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateLibraryPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_VerifyCardPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "verification":
+		return ec.fieldContext_VerifyCardPayload_verification(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VerifyCardPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Work(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2622,6 +6075,8 @@ func (ec *executionContext) childFields_Work(ctx context.Context, field graphql.
 		return ec.fieldContext_Work_holdings(ctx, field)
 	case "availability":
 		return ec.fieldContext_Work_availability(ctx, field)
+	case "ebooks":
+		return ec.fieldContext_Work_ebooks(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Work", field.Name)
 }
@@ -2742,6 +6197,104 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_activateStudent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ActivateStudentInput, error) {
+			return ec.unmarshalNActivateStudentInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐActivateStudentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addEbookLicense_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddEbookLicenseInput, error) {
+			return ec.unmarshalNAddEbookLicenseInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐAddEbookLicenseInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addEbookTitle_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddEbookTitleInput, error) {
+			return ec.unmarshalNAddEbookTitleInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐAddEbookTitleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveCardLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CardLinkInput, error) {
+			return ec.unmarshalNCardLinkInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardLinkInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_blockCard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BlockCardInput, error) {
+			return ec.unmarshalNBlockCardInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐBlockCardInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_borrowEbook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BorrowEbookInput, error) {
+			return ec.unmarshalNBorrowEbookInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐBorrowEbookInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelEbookHold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EbookHoldInput, error) {
+			return ec.unmarshalNEbookHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2770,12 +6323,54 @@ func (ec *executionContext) field_Mutation_importRecords_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_linkChild_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.LinkChildInput, error) {
+			return ec.unmarshalNLinkChildInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLinkChildInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.LoginInput, error) {
 			return ec.unmarshalNLoginInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLoginInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_markNotificationRead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MarkNotificationReadInput, error) {
+			return ec.unmarshalNMarkNotificationReadInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐMarkNotificationReadInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_placeEbookHold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PlaceEbookHoldInput, error) {
+			return ec.unmarshalNPlaceEbookHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐPlaceEbookHoldInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2798,6 +6393,34 @@ func (ec *executionContext) field_Mutation_refreshToken_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_registerDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
+			return ec.unmarshalNRegisterDeviceInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisterDeviceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registerStudents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterStudentsInput, error) {
+			return ec.unmarshalNRegisterStudentsInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisterStudentsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_register_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2812,12 +6435,180 @@ func (ec *executionContext) field_Mutation_register_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_renewCard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CardNumberInput, error) {
+			return ec.unmarshalNCardNumberInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardNumberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_renewEbook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RenewEbookInput, error) {
+			return ec.unmarshalNRenewEbookInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRenewEbookInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reportCardLost_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReportCardLostInput, error) {
+			return ec.unmarshalNReportCardLostInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐReportCardLostInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resumeEbookHold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EbookHoldInput, error) {
+			return ec.unmarshalNEbookHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_returnEbook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReturnEbookInput, error) {
+			return ec.unmarshalNReturnEbookInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐReturnEbookInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setCardSymbology_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetCardSymbologyInput, error) {
+			return ec.unmarshalNSetCardSymbologyInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSetCardSymbologyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_suspendEbookHold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SuspendEbookHoldInput, error) {
+			return ec.unmarshalNSuspendEbookHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSuspendEbookHoldInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unblockCard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CardNumberInput, error) {
+			return ec.unmarshalNCardNumberInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardNumberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unlinkChild_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CardLinkInput, error) {
+			return ec.unmarshalNCardLinkInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardLinkInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unregisterDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UnregisterDeviceInput, error) {
+			return ec.unmarshalNUnregisterDeviceInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐUnregisterDeviceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateLibrary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateLibraryInput, error) {
 			return ec.unmarshalNUpdateLibraryInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐUpdateLibraryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateNotificationPreferences_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateNotificationPreferencesInput, error) {
+			return ec.unmarshalNUpdateNotificationPreferencesInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐUpdateNotificationPreferencesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifyCard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.VerifyCardInput, error) {
+			return ec.unmarshalNVerifyCardInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐVerifyCardInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2851,6 +6642,108 @@ func (ec *executionContext) field_Query_account_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_cardByNumber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "number",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["number"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_cardLinks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_digitalCard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "pass",
+		func(ctx context.Context, v any) (*model.CardPass, error) {
+			return ec.unmarshalOCardPass2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardPass(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["pass"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_ebookTitle_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_ebookTitles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "query",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["query"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "format",
+		func(ctx context.Context, v any) (*ebooks.Format, error) {
+			return ec.unmarshalOEbookFormat2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐFormat(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["format"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -2917,6 +6810,96 @@ func (ec *executionContext) field_Query_library_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["code"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myEbookHolds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeEnded",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeEnded"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myEbookLoans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeEnded",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeEnded"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_notifications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "unreadOnly",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["unreadOnly"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -3355,6 +7338,93 @@ func (ec *executionContext) fieldContext_Account_createdAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Account", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _ActivateStudentPayload_accountId(ctx context.Context, field graphql.CollectedField, obj *model.ActivateStudentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivateStudentPayload_accountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivateStudentPayload_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivateStudentPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AddEbookLicensePayload_license(ctx context.Context, field graphql.CollectedField, obj *model.AddEbookLicensePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddEbookLicensePayload_license(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.License, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ebooks.License) graphql.Marshaler {
+			return ec.marshalNEbookLicense2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLicense(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddEbookLicensePayload_license(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddEbookLicensePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookLicense(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddEbookTitlePayload_title(ctx context.Context, field graphql.CollectedField, obj *model.AddEbookTitlePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddEbookTitlePayload_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ebooks.Title) graphql.Marshaler {
+			return ec.marshalNEbookTitle2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐTitle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddEbookTitlePayload_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddEbookTitlePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookTitle(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AuthPayload_account(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3569,6 +7639,387 @@ func (ec *executionContext) _Availability_libraries(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Availability_libraries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Availability", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BorrowEbookPayload_loan(ctx context.Context, field graphql.CollectedField, obj *model.BorrowEbookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BorrowEbookPayload_loan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Loan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ebooks.Loan) graphql.Marshaler {
+			return ec.marshalOEbookLoan2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLoan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BorrowEbookPayload_loan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BorrowEbookPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookLoan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BorrowEbookPayload_hold(ctx context.Context, field graphql.CollectedField, obj *model.BorrowEbookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BorrowEbookPayload_hold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ebooks.HoldStatus) graphql.Marshaler {
+			return ec.marshalOEbookHold2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐHoldStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BorrowEbookPayload_hold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BorrowEbookPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookHold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CardLink_guardianId(ctx context.Context, field graphql.CollectedField, obj *card.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardLink_guardianId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GuardianID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardLink_guardianId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardLink", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CardLink_childId(ctx context.Context, field graphql.CollectedField, obj *card.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardLink_childId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChildID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardLink_childId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardLink", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CardLink_status(ctx context.Context, field graphql.CollectedField, obj *card.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardLink_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v card.LinkStatus) graphql.Marshaler {
+			return ec.marshalNCardLinkStatus2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐLinkStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardLink_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardLink", field, false, false, "CardLinkStatus")
+}
+
+func (ec *executionContext) _CardLink_requestedAt(ctx context.Context, field graphql.CollectedField, obj *card.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardLink_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardLink_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardLink", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CardLink_approvedAt(ctx context.Context, field graphql.CollectedField, obj *card.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardLink_approvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApprovedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CardLink_approvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardLink", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CardLinkPayload_link(ctx context.Context, field graphql.CollectedField, obj *model.CardLinkPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardLinkPayload_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v card.Link) graphql.Marshaler {
+			return ec.marshalNCardLink2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐLink(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardLinkPayload_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CardLinkPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CardLink(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CardVerification_card(ctx context.Context, field graphql.CollectedField, obj *cardsvc.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardVerification_card(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Card, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *card.Card) graphql.Marshaler {
+			return ec.marshalNLibraryCard2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐCard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardVerification_card(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CardVerification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LibraryCard(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CardVerification_holderName(ctx context.Context, field graphql.CollectedField, obj *cardsvc.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardVerification_holderName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HolderName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardVerification_holderName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardVerification", field, false, false, "String")
+}
+
+func (ec *executionContext) _CardVerification_status(ctx context.Context, field graphql.CollectedField, obj *cardsvc.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardVerification_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v card.Status) graphql.Marshaler {
+			return ec.marshalNCardStatus2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardVerification_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardVerification", field, false, false, "CardStatus")
+}
+
+func (ec *executionContext) _CardVerification_pass(ctx context.Context, field graphql.CollectedField, obj *cardsvc.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardVerification_pass(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CardVerification().Pass(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CardPass) graphql.Marshaler {
+			return ec.marshalNCardPass2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardPass(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardVerification_pass(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardVerification", field, true, true, "CardPass")
+}
+
+func (ec *executionContext) _CardVerification_tokenIssuedAt(ctx context.Context, field graphql.CollectedField, obj *cardsvc.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardVerification_tokenIssuedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokenIssuedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardVerification_tokenIssuedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardVerification", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CardVerification_tokenExpiresAt(ctx context.Context, field graphql.CollectedField, obj *cardsvc.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardVerification_tokenExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokenExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardVerification_tokenExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardVerification", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CardVerification_verifiedAt(ctx context.Context, field graphql.CollectedField, obj *cardsvc.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CardVerification_verifiedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VerifiedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CardVerification_verifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CardVerification", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _CatalogRecord_library(ctx context.Context, field graphql.CollectedField, obj *catalog.StoredRecord) (ret graphql.Marshaler) {
@@ -3796,6 +8247,75 @@ func (ec *executionContext) fieldContext_Contact_website(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
+func (ec *executionContext) _ContentLink_url(ctx context.Context, field graphql.CollectedField, obj *ebooks.ContentLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentLink_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentLink_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentLink", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentLink_mediaType(ctx context.Context, field graphql.CollectedField, obj *ebooks.ContentLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentLink_mediaType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MediaType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentLink_mediaType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentLink", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentLink_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ebooks.ContentLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentLink_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentLink_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentLink", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _Contributor_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Author) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3840,6 +8360,2003 @@ func (ec *executionContext) _Contributor_role(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Contributor_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contributor", field, false, false, "String")
+}
+
+func (ec *executionContext) _Device_token(ctx context.Context, field graphql.CollectedField, obj *notifications.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Device_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, false, false, "String")
+}
+
+func (ec *executionContext) _Device_platform(ctx context.Context, field graphql.CollectedField, obj *notifications.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notifications.Platform) graphql.Marshaler {
+			return ec.marshalNDevicePlatform2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Device_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, false, false, "DevicePlatform")
+}
+
+func (ec *executionContext) _Device_locale(ctx context.Context, field graphql.CollectedField, obj *notifications.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_locale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Locale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Device_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, false, false, "String")
+}
+
+func (ec *executionContext) _Device_registeredAt(ctx context.Context, field graphql.CollectedField, obj *notifications.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_registeredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegisteredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Device_registeredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _DigitalCard_card(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_card(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Card, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *card.Card) graphql.Marshaler {
+			return ec.marshalNLibraryCard2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐCard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_card(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DigitalCard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LibraryCard(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DigitalCard_number(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalCard", field, false, false, "String")
+}
+
+func (ec *executionContext) _DigitalCard_symbology(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_symbology(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Symbology, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v card.Symbology) graphql.Marshaler {
+			return ec.marshalNCardSymbology2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐSymbology(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_symbology(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalCard", field, false, false, "CardSymbology")
+}
+
+func (ec *executionContext) _DigitalCard_barcodeValue(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_barcodeValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BarcodeValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_barcodeValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalCard", field, false, false, "String")
+}
+
+func (ec *executionContext) _DigitalCard_displayName(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalCard", field, false, false, "String")
+}
+
+func (ec *executionContext) _DigitalCard_homeLibrary(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_homeLibrary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DigitalCard().HomeLibrary(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *library.Library) graphql.Marshaler {
+			return ec.marshalOLibrary2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐLibrary(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_homeLibrary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DigitalCard",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Library(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DigitalCard_status(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v card.Status) graphql.Marshaler {
+			return ec.marshalNCardStatus2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalCard", field, false, false, "CardStatus")
+}
+
+func (ec *executionContext) _DigitalCard_blockReason(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_blockReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DigitalCard().BlockReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *card.BlockReason) graphql.Marshaler {
+			return ec.marshalOCardBlockReason2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐBlockReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_blockReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalCard", field, true, true, "CardBlockReason")
+}
+
+func (ec *executionContext) _DigitalCard_issuedAt(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_issuedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IssuedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_issuedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalCard", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _DigitalCard_expiresAt(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalCard", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _DigitalCard_token(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalCard", field, false, false, "String")
+}
+
+func (ec *executionContext) _DigitalCard_pass(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_pass(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DigitalCard().Pass(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CardPass) graphql.Marshaler {
+			return ec.marshalNCardPass2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardPass(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_pass(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalCard", field, true, true, "CardPass")
+}
+
+func (ec *executionContext) _DigitalCard_tokenExpiresAt(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_tokenExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokenExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_tokenExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalCard", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _DigitalCard_refreshAt(ctx context.Context, field graphql.CollectedField, obj *cardsvc.DigitalCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalCard_refreshAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefreshAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalCard_refreshAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalCard", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _EbookAvailability_availableNow(ctx context.Context, field graphql.CollectedField, obj *ebooks.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookAvailability_availableNow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableNow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookAvailability_availableNow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookAvailability", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _EbookAvailability_unlimited(ctx context.Context, field graphql.CollectedField, obj *ebooks.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookAvailability_unlimited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unlimited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookAvailability_unlimited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookAvailability", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _EbookAvailability_copies(ctx context.Context, field graphql.CollectedField, obj *ebooks.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookAvailability_copies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Copies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookAvailability_copies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookAvailability", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EbookAvailability_availableCopies(ctx context.Context, field graphql.CollectedField, obj *ebooks.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookAvailability_availableCopies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableCopies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookAvailability_availableCopies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookAvailability", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EbookAvailability_holds(ctx context.Context, field graphql.CollectedField, obj *ebooks.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookAvailability_holds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Holds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookAvailability_holds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookAvailability", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EbookHold_id(ctx context.Context, field graphql.CollectedField, obj *ebooks.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHold_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHold_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookHold", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EbookHold_title(ctx context.Context, field graphql.CollectedField, obj *ebooks.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHold_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EbookHold().Title(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ebooks.Title) graphql.Marshaler {
+			return ec.marshalNEbookTitle2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐTitle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHold_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookHold",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookTitle(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookHold_state(ctx context.Context, field graphql.CollectedField, obj *ebooks.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHold_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ebooks.HoldState) graphql.Marshaler {
+			return ec.marshalNEbookHoldState2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐHoldState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHold_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookHold", field, false, false, "EbookHoldState")
+}
+
+func (ec *executionContext) _EbookHold_position(ctx context.Context, field graphql.CollectedField, obj *ebooks.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHold_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHold_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookHold", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EbookHold_queueLength(ctx context.Context, field graphql.CollectedField, obj *ebooks.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHold_queueLength(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QueueLength, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHold_queueLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookHold", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EbookHold_estimatedAvailableAt(ctx context.Context, field graphql.CollectedField, obj *ebooks.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHold_estimatedAvailableAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstimatedAvailableAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHold_estimatedAvailableAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookHold", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _EbookHold_createdAt(ctx context.Context, field graphql.CollectedField, obj *ebooks.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHold_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHold_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookHold", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _EbookHold_reservedUntil(ctx context.Context, field graphql.CollectedField, obj *ebooks.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHold_reservedUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReservedUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHold_reservedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookHold", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _EbookHold_suspendedUntil(ctx context.Context, field graphql.CollectedField, obj *ebooks.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHold_suspendedUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuspendedUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHold_suspendedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookHold", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _EbookHold_autoBorrow(ctx context.Context, field graphql.CollectedField, obj *ebooks.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHold_autoBorrow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoBorrow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHold_autoBorrow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookHold", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _EbookHold_missedOnce(ctx context.Context, field graphql.CollectedField, obj *ebooks.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHold_missedOnce(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MissedOnce, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHold_missedOnce(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookHold", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _EbookHoldConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EbookHoldConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHoldConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.EbookHoldEdge) graphql.Marshaler {
+			return ec.marshalNEbookHoldEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHoldConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookHoldConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookHoldEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookHoldConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.EbookHoldConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHoldConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHoldConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookHoldConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookHoldConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.EbookHoldConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHoldConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHoldConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookHoldConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EbookHoldEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.EbookHoldEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHoldEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHoldEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookHoldEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _EbookHoldEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.EbookHoldEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHoldEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ebooks.HoldStatus) graphql.Marshaler {
+			return ec.marshalNEbookHold2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐHoldStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHoldEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookHoldEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookHold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookHoldPayload_hold(ctx context.Context, field graphql.CollectedField, obj *model.EbookHoldPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookHoldPayload_hold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ebooks.HoldStatus) graphql.Marshaler {
+			return ec.marshalNEbookHold2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐHoldStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookHoldPayload_hold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookHoldPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookHold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookLicense_id(ctx context.Context, field graphql.CollectedField, obj *ebooks.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLicense_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLicense_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLicense", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EbookLicense_model(ctx context.Context, field graphql.CollectedField, obj *ebooks.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLicense_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ebooks.Model) graphql.Marshaler {
+			return ec.marshalNLicenseModel2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐModel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLicense_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLicense", field, false, false, "LicenseModel")
+}
+
+func (ec *executionContext) _EbookLicense_scope(ctx context.Context, field graphql.CollectedField, obj *ebooks.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLicense_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ebooks.Scope) graphql.Marshaler {
+			return ec.marshalNLicenseScope2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLicense_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLicense", field, false, false, "LicenseScope")
+}
+
+func (ec *executionContext) _EbookLicense_library(ctx context.Context, field graphql.CollectedField, obj *ebooks.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLicense_library(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EbookLicense().Library(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *library.Library) graphql.Marshaler {
+			return ec.marshalOLibrary2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐLibrary(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLicense_library(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookLicense",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Library(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookLicense_districtWide(ctx context.Context, field graphql.CollectedField, obj *ebooks.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLicense_districtWide(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DistrictWide, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLicense_districtWide(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLicense", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _EbookLicense_concurrency(ctx context.Context, field graphql.CollectedField, obj *ebooks.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLicense_concurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EbookLicense().Concurrency(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLicense_concurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLicense", field, true, true, "Int")
+}
+
+func (ec *executionContext) _EbookLicense_checkoutsLeft(ctx context.Context, field graphql.CollectedField, obj *ebooks.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLicense_checkoutsLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EbookLicense().CheckoutsLeft(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLicense_checkoutsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLicense", field, true, true, "Int")
+}
+
+func (ec *executionContext) _EbookLicense_checkoutsTotal(ctx context.Context, field graphql.CollectedField, obj *ebooks.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLicense_checkoutsTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EbookLicense().CheckoutsTotal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLicense_checkoutsTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLicense", field, true, true, "Int")
+}
+
+func (ec *executionContext) _EbookLicense_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ebooks.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLicense_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLicense_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLicense", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _EbookLicense_inUse(ctx context.Context, field graphql.CollectedField, obj *ebooks.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLicense_inUse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InUse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLicense_inUse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLicense", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EbookLicense_available(ctx context.Context, field graphql.CollectedField, obj *ebooks.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLicense_available(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EbookLicense().Available(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLicense_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLicense", field, true, true, "Int")
+}
+
+func (ec *executionContext) _EbookLoan_id(ctx context.Context, field graphql.CollectedField, obj *ebooks.Loan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoan_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoan_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLoan", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EbookLoan_title(ctx context.Context, field graphql.CollectedField, obj *ebooks.Loan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoan_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EbookLoan().Title(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ebooks.Title) graphql.Marshaler {
+			return ec.marshalNEbookTitle2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐTitle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoan_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookLoan",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookTitle(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookLoan_state(ctx context.Context, field graphql.CollectedField, obj *ebooks.Loan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoan_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ebooks.LoanState) graphql.Marshaler {
+			return ec.marshalNEbookLoanState2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLoanState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoan_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLoan", field, false, false, "EbookLoanState")
+}
+
+func (ec *executionContext) _EbookLoan_startedAt(ctx context.Context, field graphql.CollectedField, obj *ebooks.Loan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoan_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoan_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLoan", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _EbookLoan_endsAt(ctx context.Context, field graphql.CollectedField, obj *ebooks.Loan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoan_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoan_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLoan", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _EbookLoan_endedAt(ctx context.Context, field graphql.CollectedField, obj *ebooks.Loan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoan_endedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoan_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLoan", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _EbookLoan_renewals(ctx context.Context, field graphql.CollectedField, obj *ebooks.Loan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoan_renewals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Renewals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoan_renewals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLoan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EbookLoan_contentLink(ctx context.Context, field graphql.CollectedField, obj *ebooks.Loan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoan_contentLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EbookLoan().ContentLink(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ebooks.ContentLink) graphql.Marshaler {
+			return ec.marshalOContentLink2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐContentLink(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoan_contentLink(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookLoan",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentLink(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookLoanConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EbookLoanConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoanConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.EbookLoanEdge) graphql.Marshaler {
+			return ec.marshalNEbookLoanEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookLoanEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoanConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookLoanConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookLoanEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookLoanConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.EbookLoanConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoanConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoanConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookLoanConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookLoanConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.EbookLoanConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoanConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoanConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLoanConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EbookLoanEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.EbookLoanEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoanEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoanEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookLoanEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _EbookLoanEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.EbookLoanEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoanEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ebooks.Loan) graphql.Marshaler {
+			return ec.marshalNEbookLoan2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLoan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoanEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookLoanEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookLoan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookLoanPayload_loan(ctx context.Context, field graphql.CollectedField, obj *model.EbookLoanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookLoanPayload_loan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Loan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ebooks.Loan) graphql.Marshaler {
+			return ec.marshalNEbookLoan2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLoan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookLoanPayload_loan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookLoanPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookLoan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookTitle_id(ctx context.Context, field graphql.CollectedField, obj *ebooks.Title) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitle_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitle_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookTitle", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EbookTitle_work(ctx context.Context, field graphql.CollectedField, obj *ebooks.Title) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitle_work(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EbookTitle().Work(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.StoredWork) graphql.Marshaler {
+			return ec.marshalOWork2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredWork(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitle_work(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookTitle",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Work(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookTitle_format(ctx context.Context, field graphql.CollectedField, obj *ebooks.Title) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitle_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Format, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ebooks.Format) graphql.Marshaler {
+			return ec.marshalNEbookFormat2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐFormat(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitle_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookTitle", field, false, false, "EbookFormat")
+}
+
+func (ec *executionContext) _EbookTitle_title(ctx context.Context, field graphql.CollectedField, obj *ebooks.Title) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitle_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitle_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookTitle", field, false, false, "String")
+}
+
+func (ec *executionContext) _EbookTitle_authors(ctx context.Context, field graphql.CollectedField, obj *ebooks.Title) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitle_authors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Authors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitle_authors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookTitle", field, false, false, "String")
+}
+
+func (ec *executionContext) _EbookTitle_language(ctx context.Context, field graphql.CollectedField, obj *ebooks.Title) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitle_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitle_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookTitle", field, false, false, "String")
+}
+
+func (ec *executionContext) _EbookTitle_publisher(ctx context.Context, field graphql.CollectedField, obj *ebooks.Title) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitle_publisher(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EbookTitle().Publisher(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitle_publisher(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookTitle", field, true, true, "String")
+}
+
+func (ec *executionContext) _EbookTitle_summary(ctx context.Context, field graphql.CollectedField, obj *ebooks.Title) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitle_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EbookTitle().Summary(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitle_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookTitle", field, true, true, "String")
+}
+
+func (ec *executionContext) _EbookTitle_availability(ctx context.Context, field graphql.CollectedField, obj *ebooks.Title) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitle_availability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EbookTitle().Availability(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ebooks.Availability) graphql.Marshaler {
+			return ec.marshalNEbookAvailability2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐAvailability(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitle_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookTitle",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookAvailability(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookTitle_licenses(ctx context.Context, field graphql.CollectedField, obj *ebooks.Title) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitle_licenses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EbookTitle().Licenses(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ebooks.License) graphql.Marshaler {
+			return ec.marshalNEbookLicense2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLicenseᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitle_licenses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookTitle",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookLicense(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookTitleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EbookTitleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitleConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.EbookTitleEdge) graphql.Marshaler {
+			return ec.marshalNEbookTitleEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookTitleEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitleConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookTitleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookTitleEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookTitleConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.EbookTitleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitleConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitleConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookTitleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EbookTitleEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.EbookTitleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitleEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitleEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EbookTitleEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _EbookTitleEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.EbookTitleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EbookTitleEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ebooks.Title) graphql.Marshaler {
+			return ec.marshalNEbookTitle2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐTitle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EbookTitleEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EbookTitleEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookTitle(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Facet_name(ctx context.Context, field graphql.CollectedField, obj *model.Facet) (ret graphql.Marshaler) {
@@ -5059,6 +11576,355 @@ func (ec *executionContext) fieldContext_Library_contact(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _LibraryCard_number(ctx context.Context, field graphql.CollectedField, obj *card.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCard_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCard_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LibraryCard", field, false, false, "String")
+}
+
+func (ec *executionContext) _LibraryCard_symbology(ctx context.Context, field graphql.CollectedField, obj *card.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCard_symbology(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Symbology, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v card.Symbology) graphql.Marshaler {
+			return ec.marshalNCardSymbology2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐSymbology(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCard_symbology(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LibraryCard", field, false, false, "CardSymbology")
+}
+
+func (ec *executionContext) _LibraryCard_barcodeValue(ctx context.Context, field graphql.CollectedField, obj *card.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCard_barcodeValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LibraryCard().BarcodeValue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCard_barcodeValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LibraryCard", field, true, true, "String")
+}
+
+func (ec *executionContext) _LibraryCard_status(ctx context.Context, field graphql.CollectedField, obj *card.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCard_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LibraryCard().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v card.Status) graphql.Marshaler {
+			return ec.marshalNCardStatus2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCard_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LibraryCard", field, true, true, "CardStatus")
+}
+
+func (ec *executionContext) _LibraryCard_blockReason(ctx context.Context, field graphql.CollectedField, obj *card.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCard_blockReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LibraryCard().BlockReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *card.BlockReason) graphql.Marshaler {
+			return ec.marshalOCardBlockReason2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐBlockReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCard_blockReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LibraryCard", field, true, true, "CardBlockReason")
+}
+
+func (ec *executionContext) _LibraryCard_blockMessage(ctx context.Context, field graphql.CollectedField, obj *card.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCard_blockMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LibraryCard().BlockMessage(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCard_blockMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LibraryCard", field, true, true, "String")
+}
+
+func (ec *executionContext) _LibraryCard_current(ctx context.Context, field graphql.CollectedField, obj *card.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCard_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCard_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LibraryCard", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _LibraryCard_replacedBy(ctx context.Context, field graphql.CollectedField, obj *card.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCard_replacedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LibraryCard().ReplacedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCard_replacedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LibraryCard", field, true, true, "String")
+}
+
+func (ec *executionContext) _LibraryCard_homeLibrary(ctx context.Context, field graphql.CollectedField, obj *card.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCard_homeLibrary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LibraryCard().HomeLibrary(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *library.Library) graphql.Marshaler {
+			return ec.marshalOLibrary2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐLibrary(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCard_homeLibrary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LibraryCard",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Library(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LibraryCard_issuedAt(ctx context.Context, field graphql.CollectedField, obj *card.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCard_issuedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IssuedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCard_issuedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LibraryCard", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LibraryCard_expiresAt(ctx context.Context, field graphql.CollectedField, obj *card.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCard_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCard_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LibraryCard", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LibraryCard_class(ctx context.Context, field graphql.CollectedField, obj *card.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCard_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LibraryCard().Class(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCard_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LibraryCard", field, true, true, "String")
+}
+
+func (ec *executionContext) _LibraryCard_holder(ctx context.Context, field graphql.CollectedField, obj *card.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCard_holder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LibraryCard().Holder(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *auth.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋauthᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCard_holder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LibraryCard",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LibraryCardPayload_card(ctx context.Context, field graphql.CollectedField, obj *model.LibraryCardPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LibraryCardPayload_card(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Card, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v card.Card) graphql.Marshaler {
+			return ec.marshalNLibraryCard2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐCard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LibraryCardPayload_card(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LibraryCardPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LibraryCard(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LibraryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.LibraryConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5270,6 +12136,102 @@ func (ec *executionContext) fieldContext_Link_note(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Link", field, true, true, "String")
 }
 
+func (ec *executionContext) _LinkedCard_account(ctx context.Context, field graphql.CollectedField, obj *cardsvc.LinkedCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkedCard_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Account, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *auth.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋauthᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkedCard_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LinkedCard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LinkedCard_card(ctx context.Context, field graphql.CollectedField, obj *cardsvc.LinkedCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkedCard_card(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Card, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *card.Card) graphql.Marshaler {
+			return ec.marshalNLibraryCard2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐCard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkedCard_card(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LinkedCard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LibraryCard(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LinkedCard_link(ctx context.Context, field graphql.CollectedField, obj *cardsvc.LinkedCard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkedCard_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *card.Link) graphql.Marshaler {
+			return ec.marshalOCardLink2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐLink(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LinkedCard_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LinkedCard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CardLink(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LogoutPayload_loggedOut(ctx context.Context, field graphql.CollectedField, obj *model.LogoutPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5291,6 +12253,29 @@ func (ec *executionContext) _LogoutPayload_loggedOut(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_LogoutPayload_loggedOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LogoutPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MarkAllNotificationsReadPayload_marked(ctx context.Context, field graphql.CollectedField, obj *model.MarkAllNotificationsReadPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarkAllNotificationsReadPayload_marked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Marked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MarkAllNotificationsReadPayload_marked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MarkAllNotificationsReadPayload", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Mutation_register(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -5585,6 +12570,1622 @@ func (ec *executionContext) fieldContext_Mutation_importRecords(ctx context.Cont
 	if fc.Args, err = ec.field_Mutation_importRecords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_borrowEbook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_borrowEbook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BorrowEbook(ctx, fc.Args["input"].(model.BorrowEbookInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BorrowEbookPayload) graphql.Marshaler {
+			return ec.marshalNBorrowEbookPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐBorrowEbookPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_borrowEbook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BorrowEbookPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_borrowEbook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_returnEbook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_returnEbook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReturnEbook(ctx, fc.Args["input"].(model.ReturnEbookInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EbookLoanPayload) graphql.Marshaler {
+			return ec.marshalNEbookLoanPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookLoanPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_returnEbook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookLoanPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_returnEbook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_renewEbook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_renewEbook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RenewEbook(ctx, fc.Args["input"].(model.RenewEbookInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EbookLoanPayload) graphql.Marshaler {
+			return ec.marshalNEbookLoanPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookLoanPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_renewEbook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookLoanPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_renewEbook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_placeEbookHold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_placeEbookHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PlaceEbookHold(ctx, fc.Args["input"].(model.PlaceEbookHoldInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EbookHoldPayload) graphql.Marshaler {
+			return ec.marshalNEbookHoldPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_placeEbookHold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookHoldPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_placeEbookHold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelEbookHold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelEbookHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelEbookHold(ctx, fc.Args["input"].(model.EbookHoldInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EbookHoldPayload) graphql.Marshaler {
+			return ec.marshalNEbookHoldPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelEbookHold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookHoldPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelEbookHold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_suspendEbookHold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_suspendEbookHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SuspendEbookHold(ctx, fc.Args["input"].(model.SuspendEbookHoldInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EbookHoldPayload) graphql.Marshaler {
+			return ec.marshalNEbookHoldPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_suspendEbookHold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookHoldPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_suspendEbookHold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resumeEbookHold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resumeEbookHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResumeEbookHold(ctx, fc.Args["input"].(model.EbookHoldInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EbookHoldPayload) graphql.Marshaler {
+			return ec.marshalNEbookHoldPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resumeEbookHold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookHoldPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resumeEbookHold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addEbookTitle(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addEbookTitle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddEbookTitle(ctx, fc.Args["input"].(model.AddEbookTitleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddEbookTitlePayload) graphql.Marshaler {
+			return ec.marshalNAddEbookTitlePayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐAddEbookTitlePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addEbookTitle(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AddEbookTitlePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addEbookTitle_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addEbookLicense(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addEbookLicense(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddEbookLicense(ctx, fc.Args["input"].(model.AddEbookLicenseInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddEbookLicensePayload) graphql.Marshaler {
+			return ec.marshalNAddEbookLicensePayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐAddEbookLicensePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addEbookLicense(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AddEbookLicensePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addEbookLicense_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifyCard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyCard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifyCard(ctx, fc.Args["input"].(model.VerifyCardInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VerifyCardPayload) graphql.Marshaler {
+			return ec.marshalNVerifyCardPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐVerifyCardPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifyCard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VerifyCardPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifyCard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportCardLost(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportCardLost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportCardLost(ctx, fc.Args["input"].(model.ReportCardLostInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LibraryCardPayload) graphql.Marshaler {
+			return ec.marshalNLibraryCardPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLibraryCardPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportCardLost(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LibraryCardPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportCardLost_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_blockCard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_blockCard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BlockCard(ctx, fc.Args["input"].(model.BlockCardInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LibraryCardPayload) graphql.Marshaler {
+			return ec.marshalNLibraryCardPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLibraryCardPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_blockCard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LibraryCardPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_blockCard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unblockCard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unblockCard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnblockCard(ctx, fc.Args["input"].(model.CardNumberInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LibraryCardPayload) graphql.Marshaler {
+			return ec.marshalNLibraryCardPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLibraryCardPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unblockCard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LibraryCardPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unblockCard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_renewCard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_renewCard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RenewCard(ctx, fc.Args["input"].(model.CardNumberInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LibraryCardPayload) graphql.Marshaler {
+			return ec.marshalNLibraryCardPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLibraryCardPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_renewCard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LibraryCardPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_renewCard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setCardSymbology(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setCardSymbology(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetCardSymbology(ctx, fc.Args["input"].(model.SetCardSymbologyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LibraryCardPayload) graphql.Marshaler {
+			return ec.marshalNLibraryCardPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLibraryCardPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setCardSymbology(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LibraryCardPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setCardSymbology_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_linkChild(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_linkChild(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LinkChild(ctx, fc.Args["input"].(model.LinkChildInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CardLinkPayload) graphql.Marshaler {
+			return ec.marshalNCardLinkPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardLinkPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_linkChild(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CardLinkPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_linkChild_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveCardLink(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveCardLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveCardLink(ctx, fc.Args["input"].(model.CardLinkInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CardLinkPayload) graphql.Marshaler {
+			return ec.marshalNCardLinkPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardLinkPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveCardLink(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CardLinkPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveCardLink_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unlinkChild(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unlinkChild(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnlinkChild(ctx, fc.Args["input"].(model.CardLinkInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnlinkChildPayload) graphql.Marshaler {
+			return ec.marshalNUnlinkChildPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐUnlinkChildPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unlinkChild(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnlinkChildPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unlinkChild_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registerStudents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerStudents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterStudents(ctx, fc.Args["input"].(model.RegisterStudentsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterStudentsPayload) graphql.Marshaler {
+			return ec.marshalNRegisterStudentsPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisterStudentsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerStudents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisterStudentsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerStudents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_activateStudent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_activateStudent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ActivateStudent(ctx, fc.Args["input"].(model.ActivateStudentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ActivateStudentPayload) graphql.Marshaler {
+			return ec.marshalNActivateStudentPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐActivateStudentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_activateStudent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActivateStudentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_activateStudent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerDevice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterDevice(ctx, fc.Args["input"].(model.RegisterDeviceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterDevicePayload) graphql.Marshaler {
+			return ec.marshalNRegisterDevicePayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisterDevicePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerDevice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisterDevicePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerDevice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unregisterDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unregisterDevice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnregisterDevice(ctx, fc.Args["input"].(model.UnregisterDeviceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnregisterDevicePayload) graphql.Marshaler {
+			return ec.marshalNUnregisterDevicePayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐUnregisterDevicePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unregisterDevice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnregisterDevicePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unregisterDevice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markNotificationRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markNotificationRead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkNotificationRead(ctx, fc.Args["input"].(model.MarkNotificationReadInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationPayload) graphql.Marshaler {
+			return ec.marshalNNotificationPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐNotificationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markNotificationRead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markNotificationRead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markAllNotificationsRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markAllNotificationsRead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().MarkAllNotificationsRead(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MarkAllNotificationsReadPayload) graphql.Marshaler {
+			return ec.marshalNMarkAllNotificationsReadPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐMarkAllNotificationsReadPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markAllNotificationsRead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MarkAllNotificationsReadPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateNotificationPreferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateNotificationPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateNotificationPreferences(ctx, fc.Args["input"].(model.UpdateNotificationPreferencesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationPreferencesPayload) graphql.Marshaler {
+			return ec.marshalNNotificationPreferencesPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐNotificationPreferencesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateNotificationPreferences(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreferencesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateNotificationPreferences_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *notifications.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Notification_kind(ctx context.Context, field graphql.CollectedField, obj *notifications.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notifications.Kind) graphql.Marshaler {
+			return ec.marshalNNotificationKind2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "NotificationKind")
+}
+
+func (ec *executionContext) _Notification_title(ctx context.Context, field graphql.CollectedField, obj *notifications.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().Title(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "String")
+}
+
+func (ec *executionContext) _Notification_body(ctx context.Context, field graphql.CollectedField, obj *notifications.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().Body(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "String")
+}
+
+func (ec *executionContext) _Notification_link(ctx context.Context, field graphql.CollectedField, obj *notifications.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().Link(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "String")
+}
+
+func (ec *executionContext) _Notification_subjectId(ctx context.Context, field graphql.CollectedField, obj *notifications.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_subjectId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().SubjectID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_subjectId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *notifications.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Notification_readAt(ctx context.Context, field graphql.CollectedField, obj *notifications.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_readAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReadAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_readAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Notification_read(ctx context.Context, field graphql.CollectedField, obj *notifications.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_read(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Read(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_read(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.NotificationEdge) graphql.Marshaler {
+			return ec.marshalNNotificationEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐNotificationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _NotificationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _NotificationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notifications.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPayload_notification(ctx context.Context, field graphql.CollectedField, obj *model.NotificationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPayload_notification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notifications.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPayload_notification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPreferences_kinds(ctx context.Context, field graphql.CollectedField, obj *notifications.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_kinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NotificationPreferences().Kinds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []notifications.Kind) graphql.Marshaler {
+			return ec.marshalNNotificationKind2ᚕgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐKindᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_kinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, true, true, "NotificationKind")
+}
+
+func (ec *executionContext) _NotificationPreferences_daysBeforeDue(ctx context.Context, field graphql.CollectedField, obj *notifications.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_daysBeforeDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysBeforeDue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_daysBeforeDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "Int")
+}
+
+func (ec *executionContext) _NotificationPreferences_quietStart(ctx context.Context, field graphql.CollectedField, obj *notifications.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_quietStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NotificationPreferences().QuietStart(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_quietStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, true, true, "String")
+}
+
+func (ec *executionContext) _NotificationPreferences_quietEnd(ctx context.Context, field graphql.CollectedField, obj *notifications.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_quietEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NotificationPreferences().QuietEnd(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_quietEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, true, true, "String")
+}
+
+func (ec *executionContext) _NotificationPreferences_language(ctx context.Context, field graphql.CollectedField, obj *notifications.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NotificationPreferences().Language(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Language) graphql.Marshaler {
+			return ec.marshalOLanguage2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLanguage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, true, true, "Language")
+}
+
+func (ec *executionContext) _NotificationPreferencesPayload_preferences(ctx context.Context, field graphql.CollectedField, obj *model.NotificationPreferencesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferencesPayload_preferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Preferences, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notifications.Preferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐPreferences(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferencesPayload_preferences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationPreferencesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreferences(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -6090,6 +14691,477 @@ func (ec *executionContext) fieldContext_Query_item(ctx context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_ebookTitles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_ebookTitles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EbookTitles(ctx, fc.Args["query"].(*string), fc.Args["format"].(*ebooks.Format), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EbookTitleConnection) graphql.Marshaler {
+			return ec.marshalNEbookTitleConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookTitleConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_ebookTitles(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookTitleConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_ebookTitles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_ebookTitle(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_ebookTitle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EbookTitle(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ebooks.Title) graphql.Marshaler {
+			return ec.marshalOEbookTitle2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐTitle(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_ebookTitle(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookTitle(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_ebookTitle_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myEbookLoans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myEbookLoans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyEbookLoans(ctx, fc.Args["includeEnded"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EbookLoanConnection) graphql.Marshaler {
+			return ec.marshalNEbookLoanConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookLoanConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myEbookLoans(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookLoanConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myEbookLoans_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myEbookHolds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myEbookHolds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyEbookHolds(ctx, fc.Args["includeEnded"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EbookHoldConnection) graphql.Marshaler {
+			return ec.marshalNEbookHoldConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myEbookHolds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookHoldConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myEbookHolds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_digitalCard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_digitalCard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DigitalCard(ctx, fc.Args["accountId"].(*string), fc.Args["pass"].(*model.CardPass))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cardsvc.DigitalCard) graphql.Marshaler {
+			return ec.marshalNDigitalCard2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚋcardsvcᚐDigitalCard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_digitalCard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DigitalCard(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_digitalCard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myCards(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myCards(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyCards(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*cardsvc.LinkedCard) graphql.Marshaler {
+			return ec.marshalNLinkedCard2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚋcardsvcᚐLinkedCardᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myCards(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LinkedCard(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_cardByNumber(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cardByNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CardByNumber(ctx, fc.Args["number"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *card.Card) graphql.Marshaler {
+			return ec.marshalOLibraryCard2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐCard(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cardByNumber(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LibraryCard(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cardByNumber_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_cardLinks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cardLinks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CardLinks(ctx, fc.Args["accountId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*card.Link) graphql.Marshaler {
+			return ec.marshalNCardLink2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cardLinks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CardLink(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cardLinks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_notifications(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Notifications(ctx, fc.Args["unreadOnly"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationConnection) graphql.Marshaler {
+			return ec.marshalNNotificationConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐNotificationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notifications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_notifications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_unreadNotificationCount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_unreadNotificationCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().UnreadNotificationCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_unreadNotificationCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Query_notificationPreferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notificationPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().NotificationPreferences(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notifications.Preferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐPreferences(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notificationPreferences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreferences(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myDevices(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myDevices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyDevices(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*notifications.Device) graphql.Marshaler {
+			return ec.marshalNDevice2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐDeviceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myDevices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Device(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6164,6 +15236,295 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RegisterDevicePayload_device(ctx context.Context, field graphql.CollectedField, obj *model.RegisterDevicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterDevicePayload_device(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Device, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notifications.Device) graphql.Marshaler {
+			return ec.marshalNDevice2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐDevice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterDevicePayload_device(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterDevicePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Device(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisterStudentsPayload_created(ctx context.Context, field graphql.CollectedField, obj *model.RegisterStudentsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterStudentsPayload_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RegisteredStudent) graphql.Marshaler {
+			return ec.marshalNRegisteredStudent2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisteredStudentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterStudentsPayload_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterStudentsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredStudent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisterStudentsPayload_existing(ctx context.Context, field graphql.CollectedField, obj *model.RegisterStudentsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterStudentsPayload_existing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Existing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RegisteredStudent) graphql.Marshaler {
+			return ec.marshalNRegisteredStudent2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisteredStudentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterStudentsPayload_existing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterStudentsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredStudent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisterStudentsPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.RegisterStudentsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterStudentsPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StudentRowError) graphql.Marshaler {
+			return ec.marshalNStudentRowError2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐStudentRowErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterStudentsPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterStudentsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StudentRowError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisterStudentsPayload_cardsExpireAt(ctx context.Context, field graphql.CollectedField, obj *model.RegisterStudentsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterStudentsPayload_cardsExpireAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CardsExpireAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterStudentsPayload_cardsExpireAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisterStudentsPayload", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _RegisteredStudent_line(ctx context.Context, field graphql.CollectedField, obj *model.RegisteredStudent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisteredStudent_line(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Line, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisteredStudent_line(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisteredStudent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RegisteredStudent_studentId(ctx context.Context, field graphql.CollectedField, obj *model.RegisteredStudent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisteredStudent_studentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StudentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisteredStudent_studentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisteredStudent", field, false, false, "String")
+}
+
+func (ec *executionContext) _RegisteredStudent_name(ctx context.Context, field graphql.CollectedField, obj *model.RegisteredStudent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisteredStudent_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisteredStudent_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisteredStudent", field, false, false, "String")
+}
+
+func (ec *executionContext) _RegisteredStudent_class(ctx context.Context, field graphql.CollectedField, obj *model.RegisteredStudent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisteredStudent_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisteredStudent_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisteredStudent", field, false, false, "String")
+}
+
+func (ec *executionContext) _RegisteredStudent_accountId(ctx context.Context, field graphql.CollectedField, obj *model.RegisteredStudent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisteredStudent_accountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisteredStudent_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisteredStudent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RegisteredStudent_cardNumber(ctx context.Context, field graphql.CollectedField, obj *model.RegisteredStudent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisteredStudent_cardNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CardNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisteredStudent_cardNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisteredStudent", field, false, false, "String")
 }
 
 func (ec *executionContext) _SearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
@@ -6395,6 +15756,130 @@ func (ec *executionContext) fieldContext_SearchEdge_highlights(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _StudentRowError_line(ctx context.Context, field graphql.CollectedField, obj *model.StudentRowError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StudentRowError_line(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Line, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StudentRowError_line(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StudentRowError", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StudentRowError_studentId(ctx context.Context, field graphql.CollectedField, obj *model.StudentRowError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StudentRowError_studentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StudentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StudentRowError_studentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StudentRowError", field, false, false, "String")
+}
+
+func (ec *executionContext) _StudentRowError_field(ctx context.Context, field graphql.CollectedField, obj *model.StudentRowError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StudentRowError_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StudentRowError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StudentRowError", field, false, false, "String")
+}
+
+func (ec *executionContext) _StudentRowError_message(ctx context.Context, field graphql.CollectedField, obj *model.StudentRowError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StudentRowError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StudentRowError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StudentRowError", field, false, false, "String")
+}
+
+func (ec *executionContext) _Subscription_notificationReceived(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_notificationReceived(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().NotificationReceived(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notifications.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_notificationReceived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Suggestion_text(ctx context.Context, field graphql.CollectedField, obj *search.Suggestion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6464,6 +15949,75 @@ func (ec *executionContext) fieldContext_Suggestion_workId(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Suggestion", field, false, false, "ID")
 }
 
+func (ec *executionContext) _UnlinkChildPayload_guardianId(ctx context.Context, field graphql.CollectedField, obj *model.UnlinkChildPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnlinkChildPayload_guardianId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GuardianID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnlinkChildPayload_guardianId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnlinkChildPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _UnlinkChildPayload_childId(ctx context.Context, field graphql.CollectedField, obj *model.UnlinkChildPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnlinkChildPayload_childId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChildID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnlinkChildPayload_childId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnlinkChildPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _UnregisterDevicePayload_removed(ctx context.Context, field graphql.CollectedField, obj *model.UnregisterDevicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnregisterDevicePayload_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnregisterDevicePayload_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnregisterDevicePayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _UpdateLibraryPayload_library(ctx context.Context, field graphql.CollectedField, obj *model.UpdateLibraryPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6491,6 +16045,38 @@ func (ec *executionContext) fieldContext_UpdateLibraryPayload_library(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Library(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VerifyCardPayload_verification(ctx context.Context, field graphql.CollectedField, obj *model.VerifyCardPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VerifyCardPayload_verification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v cardsvc.Verification) graphql.Marshaler {
+			return ec.marshalNCardVerification2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚋcardsvcᚐVerification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VerifyCardPayload_verification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VerifyCardPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CardVerification(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6973,6 +16559,38 @@ func (ec *executionContext) fieldContext_Work_availability(_ context.Context, fi
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Availability(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Work_ebooks(ctx context.Context, field graphql.CollectedField, obj *catalog.StoredWork) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Work_ebooks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Work().Ebooks(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ebooks.Title) graphql.Marshaler {
+			return ec.marshalNEbookTitle2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐTitleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Work_ebooks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Work",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookTitle(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8051,6 +17669,479 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputActivateStudentInput(ctx context.Context, obj any) (model.ActivateStudentInput, error) {
+	var it model.ActivateStudentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"accountId", "password"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "accountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountID = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalActivateStudentInput unmarshals raw into the ActivateStudentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalActivateStudentInput(ctx context.Context, raw any) (model.ActivateStudentInput, error) {
+	var out model.ActivateStudentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ActivateStudentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAddEbookLicenseInput(ctx context.Context, obj any) (model.AddEbookLicenseInput, error) {
+	var it model.AddEbookLicenseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["scope"]; !present {
+		asMap["scope"] = "PROVINCE"
+	}
+	if _, present := asMap["districtWide"]; !present {
+		asMap["districtWide"] = false
+	}
+
+	fieldsInOrder := [...]string{"titleId", "model", "scope", "libraryId", "districtWide", "concurrency", "checkouts", "expiresAt", "maxLoanDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "titleId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleID = data
+		case "model":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("model"))
+			data, err := ec.unmarshalNLicenseModel2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐModel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Model = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOLicenseScope2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐScope(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "libraryId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("libraryId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LibraryID = data
+		case "districtWide":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("districtWide"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DistrictWide = data
+		case "concurrency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("concurrency"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Concurrency = data
+		case "checkouts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("checkouts"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Checkouts = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		case "maxLoanDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxLoanDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxLoanDays = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddEbookLicenseInput unmarshals raw into the AddEbookLicenseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddEbookLicenseInput(ctx context.Context, raw any) (model.AddEbookLicenseInput, error) {
+	var out model.AddEbookLicenseInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddEbookLicenseInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAddEbookTitleInput(ctx context.Context, obj any) (model.AddEbookTitleInput, error) {
+	var it model.AddEbookTitleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["authors"]; !present {
+		asMap["authors"] = []any{}
+	}
+
+	fieldsInOrder := [...]string{"workId", "format", "title", "authors", "language", "publisher", "summary", "contentRef"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "workId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkID = data
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalNEbookFormat2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "authors":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authors"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Authors = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "publisher":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publisher"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Publisher = data
+		case "summary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Summary = data
+		case "contentRef":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentRef"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentRef = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddEbookTitleInput unmarshals raw into the AddEbookTitleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddEbookTitleInput(ctx context.Context, raw any) (model.AddEbookTitleInput, error) {
+	var out model.AddEbookTitleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddEbookTitleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputBlockCardInput(ctx context.Context, obj any) (model.BlockCardInput, error) {
+	var it model.BlockCardInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"number", "reason", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "number":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("number"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Number = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNCardBlockReason2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐBlockReason(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBlockCardInput unmarshals raw into the BlockCardInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBlockCardInput(ctx context.Context, raw any) (model.BlockCardInput, error) {
+	var out model.BlockCardInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BlockCardInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputBorrowEbookInput(ctx context.Context, obj any) (model.BorrowEbookInput, error) {
+	var it model.BorrowEbookInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["holdIfUnavailable"]; !present {
+		asMap["holdIfUnavailable"] = false
+	}
+	if _, present := asMap["autoBorrow"]; !present {
+		asMap["autoBorrow"] = false
+	}
+
+	fieldsInOrder := [...]string{"titleId", "days", "idempotencyKey", "holdIfUnavailable", "autoBorrow"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "titleId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleID = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "holdIfUnavailable":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holdIfUnavailable"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HoldIfUnavailable = data
+		case "autoBorrow":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoBorrow"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoBorrow = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBorrowEbookInput unmarshals raw into the BorrowEbookInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBorrowEbookInput(ctx context.Context, raw any) (model.BorrowEbookInput, error) {
+	var out model.BorrowEbookInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BorrowEbookInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCardLinkInput(ctx context.Context, obj any) (model.CardLinkInput, error) {
+	var it model.CardLinkInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"guardianId", "childId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "guardianId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("guardianId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GuardianID = data
+		case "childId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("childId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChildID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCardLinkInput unmarshals raw into the CardLinkInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCardLinkInput(ctx context.Context, raw any) (model.CardLinkInput, error) {
+	var out model.CardLinkInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CardLinkInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCardNumberInput(ctx context.Context, obj any) (model.CardNumberInput, error) {
+	var it model.CardNumberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"number"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "number":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("number"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Number = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCardNumberInput unmarshals raw into the CardNumberInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCardNumberInput(ctx context.Context, raw any) (model.CardNumberInput, error) {
+	var out model.CardNumberInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CardNumberInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Context, obj any) (model.ChangePasswordInput, error) {
 	var it model.ChangePasswordInput
 	if obj == nil {
@@ -8153,6 +18244,48 @@ func (ec *executionContext) unmarshalInputContactInput(ctx context.Context, obj 
 func UnmarshalContactInput(ctx context.Context, raw any) (model.ContactInput, error) {
 	var out model.ContactInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ContactInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputEbookHoldInput(ctx context.Context, obj any) (model.EbookHoldInput, error) {
+	var it model.EbookHoldInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"holdId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "holdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HoldID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEbookHoldInput unmarshals raw into the EbookHoldInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEbookHoldInput(ctx context.Context, raw any) (model.EbookHoldInput, error) {
+	var out model.EbookHoldInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EbookHoldInput", raw, &out)
 	return out, err
 }
 
@@ -8282,6 +18415,62 @@ func UnmarshalLibraryFilter(ctx context.Context, raw any) (model.LibraryFilter, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputLinkChildInput(ctx context.Context, obj any) (model.LinkChildInput, error) {
+	var it model.LinkChildInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"childCardNumber", "childPassword", "guardianId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "childCardNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("childCardNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChildCardNumber = data
+		case "childPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("childPassword"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChildPassword = data
+		case "guardianId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("guardianId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GuardianID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLinkChildInput unmarshals raw into the LinkChildInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLinkChildInput(ctx context.Context, raw any) (model.LinkChildInput, error) {
+	var out model.LinkChildInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LinkChildInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj any) (model.LoginInput, error) {
 	var it model.LoginInput
 	if obj == nil {
@@ -8328,6 +18517,48 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 func UnmarshalLoginInput(ctx context.Context, raw any) (model.LoginInput, error) {
 	var out model.LoginInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LoginInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMarkNotificationReadInput(ctx context.Context, obj any) (model.MarkNotificationReadInput, error) {
+	var it model.MarkNotificationReadInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMarkNotificationReadInput unmarshals raw into the MarkNotificationReadInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMarkNotificationReadInput(ctx context.Context, raw any) (model.MarkNotificationReadInput, error) {
+	var out model.MarkNotificationReadInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MarkNotificationReadInput", raw, &out)
 	return out, err
 }
 
@@ -8447,6 +18678,73 @@ func UnmarshalOpeningHoursInput(ctx context.Context, raw any) (model.OpeningHour
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPlaceEbookHoldInput(ctx context.Context, obj any) (model.PlaceEbookHoldInput, error) {
+	var it model.PlaceEbookHoldInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["autoBorrow"]; !present {
+		asMap["autoBorrow"] = false
+	}
+
+	fieldsInOrder := [...]string{"titleId", "loanDays", "autoBorrow", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "titleId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleID = data
+		case "loanDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("loanDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LoanDays = data
+		case "autoBorrow":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoBorrow"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoBorrow = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPlaceEbookHoldInput unmarshals raw into the PlaceEbookHoldInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPlaceEbookHoldInput(ctx context.Context, raw any) (model.PlaceEbookHoldInput, error) {
+	var out model.PlaceEbookHoldInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlaceEbookHoldInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRefreshTokenInput(ctx context.Context, obj any) (model.RefreshTokenInput, error) {
 	var it model.RefreshTokenInput
 	if obj == nil {
@@ -8486,6 +18784,62 @@ func (ec *executionContext) unmarshalInputRefreshTokenInput(ctx context.Context,
 func UnmarshalRefreshTokenInput(ctx context.Context, raw any) (model.RefreshTokenInput, error) {
 	var out model.RefreshTokenInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RefreshTokenInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRegisterDeviceInput(ctx context.Context, obj any) (model.RegisterDeviceInput, error) {
+	var it model.RegisterDeviceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token", "platform", "locale"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "platform":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("platform"))
+			data, err := ec.unmarshalNDevicePlatform2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐPlatform(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Platform = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegisterDeviceInput unmarshals raw into the RegisterDeviceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterDeviceInput(ctx context.Context, raw any) (model.RegisterDeviceInput, error) {
+	var out model.RegisterDeviceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterDeviceInput", raw, &out)
 	return out, err
 }
 
@@ -8577,6 +18931,188 @@ func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj
 func UnmarshalRegisterInput(ctx context.Context, raw any) (model.RegisterInput, error) {
 	var out model.RegisterInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRegisterStudentsInput(ctx context.Context, obj any) (model.RegisterStudentsInput, error) {
+	var it model.RegisterStudentsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"schoolLibraryId", "csv"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "schoolLibraryId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schoolLibraryId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SchoolLibraryID = data
+		case "csv":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("csv"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CSV = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegisterStudentsInput unmarshals raw into the RegisterStudentsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterStudentsInput(ctx context.Context, raw any) (model.RegisterStudentsInput, error) {
+	var out model.RegisterStudentsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterStudentsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRenewEbookInput(ctx context.Context, obj any) (model.RenewEbookInput, error) {
+	var it model.RenewEbookInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"loanId", "days"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "loanId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("loanId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LoanID = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRenewEbookInput unmarshals raw into the RenewEbookInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRenewEbookInput(ctx context.Context, raw any) (model.RenewEbookInput, error) {
+	var out model.RenewEbookInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RenewEbookInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportCardLostInput(ctx context.Context, obj any) (model.ReportCardLostInput, error) {
+	var it model.ReportCardLostInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"accountId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "accountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportCardLostInput unmarshals raw into the ReportCardLostInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportCardLostInput(ctx context.Context, raw any) (model.ReportCardLostInput, error) {
+	var out model.ReportCardLostInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportCardLostInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReturnEbookInput(ctx context.Context, obj any) (model.ReturnEbookInput, error) {
+	var it model.ReturnEbookInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"loanId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "loanId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("loanId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LoanID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReturnEbookInput unmarshals raw into the ReturnEbookInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReturnEbookInput(ctx context.Context, raw any) (model.ReturnEbookInput, error) {
+	var out model.ReturnEbookInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReturnEbookInput", raw, &out)
 	return out, err
 }
 
@@ -8678,6 +19214,146 @@ func UnmarshalSearchFilter(ctx context.Context, raw any) (model.SearchFilter, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetCardSymbologyInput(ctx context.Context, obj any) (model.SetCardSymbologyInput, error) {
+	var it model.SetCardSymbologyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"accountId", "symbology"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "accountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountID = data
+		case "symbology":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("symbology"))
+			data, err := ec.unmarshalNCardSymbology2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐSymbology(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Symbology = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetCardSymbologyInput unmarshals raw into the SetCardSymbologyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetCardSymbologyInput(ctx context.Context, raw any) (model.SetCardSymbologyInput, error) {
+	var out model.SetCardSymbologyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetCardSymbologyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSuspendEbookHoldInput(ctx context.Context, obj any) (model.SuspendEbookHoldInput, error) {
+	var it model.SuspendEbookHoldInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"holdId", "until"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "holdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HoldID = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSuspendEbookHoldInput unmarshals raw into the SuspendEbookHoldInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSuspendEbookHoldInput(ctx context.Context, raw any) (model.SuspendEbookHoldInput, error) {
+	var out model.SuspendEbookHoldInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SuspendEbookHoldInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUnregisterDeviceInput(ctx context.Context, obj any) (model.UnregisterDeviceInput, error) {
+	var it model.UnregisterDeviceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUnregisterDeviceInput unmarshals raw into the UnregisterDeviceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUnregisterDeviceInput(ctx context.Context, raw any) (model.UnregisterDeviceInput, error) {
+	var out model.UnregisterDeviceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UnregisterDeviceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateLibraryInput(ctx context.Context, obj any) (model.UpdateLibraryInput, error) {
 	var it model.UpdateLibraryInput
 	if obj == nil {
@@ -8745,6 +19421,118 @@ func (ec *executionContext) unmarshalInputUpdateLibraryInput(ctx context.Context
 func UnmarshalUpdateLibraryInput(ctx context.Context, raw any) (model.UpdateLibraryInput, error) {
 	var out model.UpdateLibraryInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateLibraryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateNotificationPreferencesInput(ctx context.Context, obj any) (model.UpdateNotificationPreferencesInput, error) {
+	var it model.UpdateNotificationPreferencesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kinds", "daysBeforeDue", "quietStart", "quietEnd", "language"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kinds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
+			data, err := ec.unmarshalONotificationKind2ᚕgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kinds = data
+		case "daysBeforeDue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("daysBeforeDue"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DaysBeforeDue = data
+		case "quietStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quietStart"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuietStart = data
+		case "quietEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quietEnd"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuietEnd = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOLanguage2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLanguage(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateNotificationPreferencesInput unmarshals raw into the UpdateNotificationPreferencesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateNotificationPreferencesInput(ctx context.Context, raw any) (model.UpdateNotificationPreferencesInput, error) {
+	var out model.UpdateNotificationPreferencesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateNotificationPreferencesInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputVerifyCardInput(ctx context.Context, obj any) (model.VerifyCardInput, error) {
+	var it model.VerifyCardInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVerifyCardInput unmarshals raw into the VerifyCardInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVerifyCardInput(ctx context.Context, raw any) (model.VerifyCardInput, error) {
+	var out model.VerifyCardInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VerifyCardInput", raw, &out)
 	return out, err
 }
 
@@ -8826,6 +19614,105 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = ec._Account_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var activateStudentPayloadImplementors = []string{"ActivateStudentPayload"}
+
+func (ec *executionContext) _ActivateStudentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ActivateStudentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, activateStudentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActivateStudentPayload")
+		case "accountId":
+			out.Values[i] = ec._ActivateStudentPayload_accountId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var addEbookLicensePayloadImplementors = []string{"AddEbookLicensePayload"}
+
+func (ec *executionContext) _AddEbookLicensePayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddEbookLicensePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addEbookLicensePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddEbookLicensePayload")
+		case "license":
+			out.Values[i] = ec._AddEbookLicensePayload_license(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var addEbookTitlePayloadImplementors = []string{"AddEbookTitlePayload"}
+
+func (ec *executionContext) _AddEbookTitlePayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddEbookTitlePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addEbookTitlePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddEbookTitlePayload")
+		case "title":
+			out.Values[i] = ec._AddEbookTitlePayload_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -8927,6 +19814,194 @@ func (ec *executionContext) _Availability(ctx context.Context, sel ast.Selection
 			out.Values[i] = ec._Availability_libraries(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var borrowEbookPayloadImplementors = []string{"BorrowEbookPayload"}
+
+func (ec *executionContext) _BorrowEbookPayload(ctx context.Context, sel ast.SelectionSet, obj *model.BorrowEbookPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, borrowEbookPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BorrowEbookPayload")
+		case "loan":
+			out.Values[i] = ec._BorrowEbookPayload_loan(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hold":
+			out.Values[i] = ec._BorrowEbookPayload_hold(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cardLinkImplementors = []string{"CardLink"}
+
+func (ec *executionContext) _CardLink(ctx context.Context, sel ast.SelectionSet, obj *card.Link) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cardLinkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CardLink")
+		case "guardianId":
+			out.Values[i] = ec._CardLink_guardianId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "childId":
+			out.Values[i] = ec._CardLink_childId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._CardLink_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestedAt":
+			out.Values[i] = ec._CardLink_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approvedAt":
+			out.Values[i] = ec._CardLink_approvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cardLinkPayloadImplementors = []string{"CardLinkPayload"}
+
+func (ec *executionContext) _CardLinkPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CardLinkPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cardLinkPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CardLinkPayload")
+		case "link":
+			out.Values[i] = ec._CardLinkPayload_link(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cardVerificationImplementors = []string{"CardVerification"}
+
+func (ec *executionContext) _CardVerification(ctx context.Context, sel ast.SelectionSet, obj *cardsvc.Verification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cardVerificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CardVerification")
+		case "card":
+			out.Values[i] = ec._CardVerification_card(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "holderName":
+			out.Values[i] = ec._CardVerification_holderName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._CardVerification_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pass":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CardVerification_pass(ctx, field, obj)
+				})
+		case "tokenIssuedAt":
+			out.Values[i] = ec._CardVerification_tokenIssuedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tokenExpiresAt":
+			out.Values[i] = ec._CardVerification_tokenExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verifiedAt":
+			out.Values[i] = ec._CardVerification_verifiedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9076,6 +20151,49 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var contentLinkImplementors = []string{"ContentLink"}
+
+func (ec *executionContext) _ContentLink(ctx context.Context, sel ast.SelectionSet, obj *ebooks.ContentLink) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contentLinkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContentLink")
+		case "url":
+			out.Values[i] = ec._ContentLink_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mediaType":
+			out.Values[i] = ec._ContentLink_mediaType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._ContentLink_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var contributorImplementors = []string{"Contributor"}
 
 func (ec *executionContext) _Contributor(ctx context.Context, sel ast.SelectionSet, obj *catalog.Author) graphql.Marshaler {
@@ -9094,6 +20212,837 @@ func (ec *executionContext) _Contributor(ctx context.Context, sel ast.SelectionS
 			}
 		case "role":
 			out.Values[i] = ec._Contributor_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deviceImplementors = []string{"Device"}
+
+func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, obj *notifications.Device) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deviceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Device")
+		case "token":
+			out.Values[i] = ec._Device_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "platform":
+			out.Values[i] = ec._Device_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "locale":
+			out.Values[i] = ec._Device_locale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registeredAt":
+			out.Values[i] = ec._Device_registeredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var digitalCardImplementors = []string{"DigitalCard"}
+
+func (ec *executionContext) _DigitalCard(ctx context.Context, sel ast.SelectionSet, obj *cardsvc.DigitalCard) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, digitalCardImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DigitalCard")
+		case "card":
+			out.Values[i] = ec._DigitalCard_card(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "number":
+			out.Values[i] = ec._DigitalCard_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "symbology":
+			out.Values[i] = ec._DigitalCard_symbology(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "barcodeValue":
+			out.Values[i] = ec._DigitalCard_barcodeValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "displayName":
+			out.Values[i] = ec._DigitalCard_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "homeLibrary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DigitalCard_homeLibrary(ctx, field, obj)
+				})
+		case "status":
+			out.Values[i] = ec._DigitalCard_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "blockReason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DigitalCard_blockReason(ctx, field, obj)
+				})
+		case "issuedAt":
+			out.Values[i] = ec._DigitalCard_issuedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._DigitalCard_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "token":
+			out.Values[i] = ec._DigitalCard_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pass":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DigitalCard_pass(ctx, field, obj)
+				})
+		case "tokenExpiresAt":
+			out.Values[i] = ec._DigitalCard_tokenExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refreshAt":
+			out.Values[i] = ec._DigitalCard_refreshAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ebookAvailabilityImplementors = []string{"EbookAvailability"}
+
+func (ec *executionContext) _EbookAvailability(ctx context.Context, sel ast.SelectionSet, obj *ebooks.Availability) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ebookAvailabilityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EbookAvailability")
+		case "availableNow":
+			out.Values[i] = ec._EbookAvailability_availableNow(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unlimited":
+			out.Values[i] = ec._EbookAvailability_unlimited(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "copies":
+			out.Values[i] = ec._EbookAvailability_copies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "availableCopies":
+			out.Values[i] = ec._EbookAvailability_availableCopies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "holds":
+			out.Values[i] = ec._EbookAvailability_holds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ebookHoldImplementors = []string{"EbookHold"}
+
+func (ec *executionContext) _EbookHold(ctx context.Context, sel ast.SelectionSet, obj *ebooks.HoldStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ebookHoldImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EbookHold")
+		case "id":
+			out.Values[i] = ec._EbookHold_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EbookHold_title(ctx, field, obj)
+				})
+		case "state":
+			out.Values[i] = ec._EbookHold_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "position":
+			out.Values[i] = ec._EbookHold_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "queueLength":
+			out.Values[i] = ec._EbookHold_queueLength(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "estimatedAvailableAt":
+			out.Values[i] = ec._EbookHold_estimatedAvailableAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._EbookHold_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reservedUntil":
+			out.Values[i] = ec._EbookHold_reservedUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "suspendedUntil":
+			out.Values[i] = ec._EbookHold_suspendedUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "autoBorrow":
+			out.Values[i] = ec._EbookHold_autoBorrow(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "missedOnce":
+			out.Values[i] = ec._EbookHold_missedOnce(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ebookHoldConnectionImplementors = []string{"EbookHoldConnection"}
+
+func (ec *executionContext) _EbookHoldConnection(ctx context.Context, sel ast.SelectionSet, obj *model.EbookHoldConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ebookHoldConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EbookHoldConnection")
+		case "edges":
+			out.Values[i] = ec._EbookHoldConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._EbookHoldConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._EbookHoldConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ebookHoldEdgeImplementors = []string{"EbookHoldEdge"}
+
+func (ec *executionContext) _EbookHoldEdge(ctx context.Context, sel ast.SelectionSet, obj *model.EbookHoldEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ebookHoldEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EbookHoldEdge")
+		case "cursor":
+			out.Values[i] = ec._EbookHoldEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._EbookHoldEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ebookHoldPayloadImplementors = []string{"EbookHoldPayload"}
+
+func (ec *executionContext) _EbookHoldPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EbookHoldPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ebookHoldPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EbookHoldPayload")
+		case "hold":
+			out.Values[i] = ec._EbookHoldPayload_hold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ebookLicenseImplementors = []string{"EbookLicense"}
+
+func (ec *executionContext) _EbookLicense(ctx context.Context, sel ast.SelectionSet, obj *ebooks.License) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ebookLicenseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EbookLicense")
+		case "id":
+			out.Values[i] = ec._EbookLicense_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "model":
+			out.Values[i] = ec._EbookLicense_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.Values[i] = ec._EbookLicense_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "library":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EbookLicense_library(ctx, field, obj)
+				})
+		case "districtWide":
+			out.Values[i] = ec._EbookLicense_districtWide(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "concurrency":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EbookLicense_concurrency(ctx, field, obj)
+				})
+		case "checkoutsLeft":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EbookLicense_checkoutsLeft(ctx, field, obj)
+				})
+		case "checkoutsTotal":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EbookLicense_checkoutsTotal(ctx, field, obj)
+				})
+		case "expiresAt":
+			out.Values[i] = ec._EbookLicense_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inUse":
+			out.Values[i] = ec._EbookLicense_inUse(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "available":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EbookLicense_available(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ebookLoanImplementors = []string{"EbookLoan"}
+
+func (ec *executionContext) _EbookLoan(ctx context.Context, sel ast.SelectionSet, obj *ebooks.Loan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ebookLoanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EbookLoan")
+		case "id":
+			out.Values[i] = ec._EbookLoan_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EbookLoan_title(ctx, field, obj)
+				})
+		case "state":
+			out.Values[i] = ec._EbookLoan_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startedAt":
+			out.Values[i] = ec._EbookLoan_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endsAt":
+			out.Values[i] = ec._EbookLoan_endsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endedAt":
+			out.Values[i] = ec._EbookLoan_endedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "renewals":
+			out.Values[i] = ec._EbookLoan_renewals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contentLink":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EbookLoan_contentLink(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ebookLoanConnectionImplementors = []string{"EbookLoanConnection"}
+
+func (ec *executionContext) _EbookLoanConnection(ctx context.Context, sel ast.SelectionSet, obj *model.EbookLoanConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ebookLoanConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EbookLoanConnection")
+		case "edges":
+			out.Values[i] = ec._EbookLoanConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._EbookLoanConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._EbookLoanConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ebookLoanEdgeImplementors = []string{"EbookLoanEdge"}
+
+func (ec *executionContext) _EbookLoanEdge(ctx context.Context, sel ast.SelectionSet, obj *model.EbookLoanEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ebookLoanEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EbookLoanEdge")
+		case "cursor":
+			out.Values[i] = ec._EbookLoanEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._EbookLoanEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ebookLoanPayloadImplementors = []string{"EbookLoanPayload"}
+
+func (ec *executionContext) _EbookLoanPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EbookLoanPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ebookLoanPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EbookLoanPayload")
+		case "loan":
+			out.Values[i] = ec._EbookLoanPayload_loan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ebookTitleImplementors = []string{"EbookTitle"}
+
+func (ec *executionContext) _EbookTitle(ctx context.Context, sel ast.SelectionSet, obj *ebooks.Title) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ebookTitleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EbookTitle")
+		case "id":
+			out.Values[i] = ec._EbookTitle_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "work":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EbookTitle_work(ctx, field, obj)
+				})
+		case "format":
+			out.Values[i] = ec._EbookTitle_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._EbookTitle_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "authors":
+			out.Values[i] = ec._EbookTitle_authors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "language":
+			out.Values[i] = ec._EbookTitle_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publisher":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EbookTitle_publisher(ctx, field, obj)
+				})
+		case "summary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EbookTitle_summary(ctx, field, obj)
+				})
+		case "availability":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EbookTitle_availability(ctx, field, obj)
+				})
+		case "licenses":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EbookTitle_licenses(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ebookTitleConnectionImplementors = []string{"EbookTitleConnection"}
+
+func (ec *executionContext) _EbookTitleConnection(ctx context.Context, sel ast.SelectionSet, obj *model.EbookTitleConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ebookTitleConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EbookTitleConnection")
+		case "edges":
+			out.Values[i] = ec._EbookTitleConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._EbookTitleConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ebookTitleEdgeImplementors = []string{"EbookTitleEdge"}
+
+func (ec *executionContext) _EbookTitleEdge(ctx context.Context, sel ast.SelectionSet, obj *model.EbookTitleEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ebookTitleEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EbookTitleEdge")
+		case "cursor":
+			out.Values[i] = ec._EbookTitleEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._EbookTitleEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9619,6 +21568,140 @@ func (ec *executionContext) _Library(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var libraryCardImplementors = []string{"LibraryCard"}
+
+func (ec *executionContext) _LibraryCard(ctx context.Context, sel ast.SelectionSet, obj *card.Card) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, libraryCardImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LibraryCard")
+		case "number":
+			out.Values[i] = ec._LibraryCard_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "symbology":
+			out.Values[i] = ec._LibraryCard_symbology(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "barcodeValue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LibraryCard_barcodeValue(ctx, field, obj)
+				})
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LibraryCard_status(ctx, field, obj)
+				})
+		case "blockReason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LibraryCard_blockReason(ctx, field, obj)
+				})
+		case "blockMessage":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LibraryCard_blockMessage(ctx, field, obj)
+				})
+		case "current":
+			out.Values[i] = ec._LibraryCard_current(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "replacedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LibraryCard_replacedBy(ctx, field, obj)
+				})
+		case "homeLibrary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LibraryCard_homeLibrary(ctx, field, obj)
+				})
+		case "issuedAt":
+			out.Values[i] = ec._LibraryCard_issuedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._LibraryCard_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "class":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LibraryCard_class(ctx, field, obj)
+				})
+		case "holder":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LibraryCard_holder(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var libraryCardPayloadImplementors = []string{"LibraryCardPayload"}
+
+func (ec *executionContext) _LibraryCardPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LibraryCardPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, libraryCardPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LibraryCardPayload")
+		case "card":
+			out.Values[i] = ec._LibraryCardPayload_card(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var libraryConnectionImplementors = []string{"LibraryConnection"}
 
 func (ec *executionContext) _LibraryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LibraryConnection) graphql.Marshaler {
@@ -9744,6 +21827,49 @@ func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var linkedCardImplementors = []string{"LinkedCard"}
+
+func (ec *executionContext) _LinkedCard(ctx context.Context, sel ast.SelectionSet, obj *cardsvc.LinkedCard) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, linkedCardImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LinkedCard")
+		case "account":
+			out.Values[i] = ec._LinkedCard_account(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "card":
+			out.Values[i] = ec._LinkedCard_card(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._LinkedCard_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var logoutPayloadImplementors = []string{"LogoutPayload"}
 
 func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LogoutPayload) graphql.Marshaler {
@@ -9757,6 +21883,39 @@ func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.Selectio
 			out.Values[i] = graphql.MarshalString("LogoutPayload")
 		case "loggedOut":
 			out.Values[i] = ec._LogoutPayload_loggedOut(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var markAllNotificationsReadPayloadImplementors = []string{"MarkAllNotificationsReadPayload"}
+
+func (ec *executionContext) _MarkAllNotificationsReadPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MarkAllNotificationsReadPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, markAllNotificationsReadPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MarkAllNotificationsReadPayload")
+		case "marked":
+			out.Values[i] = ec._MarkAllNotificationsReadPayload_marked(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9842,6 +22001,462 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_importRecords(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "borrowEbook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_borrowEbook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returnEbook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_returnEbook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renewEbook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_renewEbook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "placeEbookHold":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_placeEbookHold(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelEbookHold":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelEbookHold(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suspendEbookHold":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_suspendEbookHold(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resumeEbookHold":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resumeEbookHold(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addEbookTitle":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addEbookTitle(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addEbookLicense":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addEbookLicense(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifyCard":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyCard(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportCardLost":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportCardLost(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blockCard":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_blockCard(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unblockCard":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unblockCard(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renewCard":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_renewCard(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setCardSymbology":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setCardSymbology(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "linkChild":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_linkChild(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveCardLink":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveCardLink(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unlinkChild":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unlinkChild(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registerStudents":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerStudents(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activateStudent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_activateStudent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registerDevice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerDevice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unregisterDevice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unregisterDevice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markNotificationRead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markNotificationRead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markAllNotificationsRead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markAllNotificationsRead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateNotificationPreferences":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateNotificationPreferences(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationImplementors = []string{"Notification"}
+
+func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *notifications.Notification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Notification")
+		case "id":
+			out.Values[i] = ec._Notification_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Notification_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_title(ctx, field, obj)
+				})
+		case "body":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_body(ctx, field, obj)
+				})
+		case "link":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_link(ctx, field, obj)
+				})
+		case "subjectId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_subjectId(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Notification_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "readAt":
+			out.Values[i] = ec._Notification_readAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "read":
+			out.Values[i] = ec._Notification_read(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationConnectionImplementors = []string{"NotificationConnection"}
+
+func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationConnection")
+		case "edges":
+			out.Values[i] = ec._NotificationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._NotificationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._NotificationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationEdgeImplementors = []string{"NotificationEdge"}
+
+func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationEdge")
+		case "cursor":
+			out.Values[i] = ec._NotificationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._NotificationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationPayloadImplementors = []string{"NotificationPayload"}
+
+func (ec *executionContext) _NotificationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationPayload")
+		case "notification":
+			out.Values[i] = ec._NotificationPayload_notification(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationPreferencesImplementors = []string{"NotificationPreferences"}
+
+func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel ast.SelectionSet, obj *notifications.Preferences) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationPreferences")
+		case "kinds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NotificationPreferences_kinds(ctx, field, obj)
+				})
+		case "daysBeforeDue":
+			out.Values[i] = ec._NotificationPreferences_daysBeforeDue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quietStart":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NotificationPreferences_quietStart(ctx, field, obj)
+				})
+		case "quietEnd":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NotificationPreferences_quietEnd(ctx, field, obj)
+				})
+		case "language":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NotificationPreferences_language(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationPreferencesPayloadImplementors = []string{"NotificationPreferencesPayload"}
+
+func (ec *executionContext) _NotificationPreferencesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationPreferencesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationPreferencesPayload")
+		case "preferences":
+			out.Values[i] = ec._NotificationPreferencesPayload_preferences(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10021,6 +22636,78 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_item(ctx, field)
 				})
+		case "ebookTitles":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_ebookTitles(ctx, field)
+				})
+		case "ebookTitle":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_ebookTitle(ctx, field)
+				})
+		case "myEbookLoans":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myEbookLoans(ctx, field)
+				})
+		case "myEbookHolds":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myEbookHolds(ctx, field)
+				})
+		case "digitalCard":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_digitalCard(ctx, field)
+				})
+		case "myCards":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myCards(ctx, field)
+				})
+		case "cardByNumber":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cardByNumber(ctx, field)
+				})
+		case "cardLinks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cardLinks(ctx, field)
+				})
+		case "notifications":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notifications(ctx, field)
+				})
+		case "unreadNotificationCount":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_unreadNotificationCount(ctx, field)
+				})
+		case "notificationPreferences":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notificationPreferences(ctx, field)
+				})
+		case "myDevices":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myDevices(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -10034,6 +22721,145 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var registerDevicePayloadImplementors = []string{"RegisterDevicePayload"}
+
+func (ec *executionContext) _RegisterDevicePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterDevicePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerDevicePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisterDevicePayload")
+		case "device":
+			out.Values[i] = ec._RegisterDevicePayload_device(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var registerStudentsPayloadImplementors = []string{"RegisterStudentsPayload"}
+
+func (ec *executionContext) _RegisterStudentsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterStudentsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerStudentsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisterStudentsPayload")
+		case "created":
+			out.Values[i] = ec._RegisterStudentsPayload_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "existing":
+			out.Values[i] = ec._RegisterStudentsPayload_existing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._RegisterStudentsPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cardsExpireAt":
+			out.Values[i] = ec._RegisterStudentsPayload_cardsExpireAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var registeredStudentImplementors = []string{"RegisteredStudent"}
+
+func (ec *executionContext) _RegisteredStudent(ctx context.Context, sel ast.SelectionSet, obj *model.RegisteredStudent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registeredStudentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisteredStudent")
+		case "line":
+			out.Values[i] = ec._RegisteredStudent_line(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "studentId":
+			out.Values[i] = ec._RegisteredStudent_studentId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._RegisteredStudent_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "class":
+			out.Values[i] = ec._RegisteredStudent_class(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "accountId":
+			out.Values[i] = ec._RegisteredStudent_accountId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cardNumber":
+			out.Values[i] = ec._RegisteredStudent_cardNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10148,6 +22974,74 @@ func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var studentRowErrorImplementors = []string{"StudentRowError"}
+
+func (ec *executionContext) _StudentRowError(ctx context.Context, sel ast.SelectionSet, obj *model.StudentRowError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, studentRowErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StudentRowError")
+		case "line":
+			out.Values[i] = ec._StudentRowError_line(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "studentId":
+			out.Values[i] = ec._StudentRowError_studentId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._StudentRowError_field(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._StudentRowError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "notificationReceived":
+		return ec._Subscription_notificationReceived(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var suggestionImplementors = []string{"Suggestion"}
 
 func (ec *executionContext) _Suggestion(ctx context.Context, sel ast.SelectionSet, obj *search.Suggestion) graphql.Marshaler {
@@ -10191,6 +23085,77 @@ func (ec *executionContext) _Suggestion(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var unlinkChildPayloadImplementors = []string{"UnlinkChildPayload"}
+
+func (ec *executionContext) _UnlinkChildPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnlinkChildPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unlinkChildPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnlinkChildPayload")
+		case "guardianId":
+			out.Values[i] = ec._UnlinkChildPayload_guardianId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "childId":
+			out.Values[i] = ec._UnlinkChildPayload_childId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unregisterDevicePayloadImplementors = []string{"UnregisterDevicePayload"}
+
+func (ec *executionContext) _UnregisterDevicePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnregisterDevicePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unregisterDevicePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnregisterDevicePayload")
+		case "removed":
+			out.Values[i] = ec._UnregisterDevicePayload_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var updateLibraryPayloadImplementors = []string{"UpdateLibraryPayload"}
 
 func (ec *executionContext) _UpdateLibraryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateLibraryPayload) graphql.Marshaler {
@@ -10204,6 +23169,39 @@ func (ec *executionContext) _UpdateLibraryPayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("UpdateLibraryPayload")
 		case "library":
 			out.Values[i] = ec._UpdateLibraryPayload_library(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var verifyCardPayloadImplementors = []string{"VerifyCardPayload"}
+
+func (ec *executionContext) _VerifyCardPayload(ctx context.Context, sel ast.SelectionSet, obj *model.VerifyCardPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, verifyCardPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VerifyCardPayload")
+		case "verification":
+			out.Values[i] = ec._VerifyCardPayload_verification(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10339,6 +23337,12 @@ func (ec *executionContext) _Work(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Work_availability(ctx, field, obj)
+				})
+		case "ebooks":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Work_ebooks(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10723,6 +23727,53 @@ func (ec *executionContext) marshalNAccount2githubᚗcomᚋbacninhᚋthuvienso�
 	return ec._Account(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNAccount2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋauthᚐAccount(ctx context.Context, sel ast.SelectionSet, v *auth.Account) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Account!")
+		return graphql.Null
+	}
+	return ec._Account(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNActivateStudentInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐActivateStudentInput(ctx context.Context, v any) (model.ActivateStudentInput, error) {
+	res, err := ec.unmarshalInputActivateStudentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNActivateStudentPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐActivateStudentPayload(ctx context.Context, sel ast.SelectionSet, v *model.ActivateStudentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActivateStudentPayload!")
+		return graphql.Null
+	}
+	return ec._ActivateStudentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAddEbookLicenseInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐAddEbookLicenseInput(ctx context.Context, v any) (model.AddEbookLicenseInput, error) {
+	res, err := ec.unmarshalInputAddEbookLicenseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAddEbookLicensePayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐAddEbookLicensePayload(ctx context.Context, sel ast.SelectionSet, v *model.AddEbookLicensePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AddEbookLicensePayload!")
+		return graphql.Null
+	}
+	return ec._AddEbookLicensePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAddEbookTitleInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐAddEbookTitleInput(ctx context.Context, v any) (model.AddEbookTitleInput, error) {
+	res, err := ec.unmarshalInputAddEbookTitleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAddEbookTitlePayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐAddEbookTitlePayload(ctx context.Context, sel ast.SelectionSet, v *model.AddEbookTitlePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AddEbookTitlePayload!")
+		return graphql.Null
+	}
+	return ec._AddEbookTitlePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuthPayload!")
@@ -10739,6 +23790,11 @@ func (ec *executionContext) marshalNAvailability2ᚖgithubᚗcomᚋbacninhᚋthu
 	return ec._Availability(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNBlockCardInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐBlockCardInput(ctx context.Context, v any) (model.BlockCardInput, error) {
+	res, err := ec.unmarshalInputBlockCardInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10751,6 +23807,139 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNBorrowEbookInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐBorrowEbookInput(ctx context.Context, v any) (model.BorrowEbookInput, error) {
+	res, err := ec.unmarshalInputBorrowEbookInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBorrowEbookPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐBorrowEbookPayload(ctx context.Context, sel ast.SelectionSet, v *model.BorrowEbookPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BorrowEbookPayload!")
+		return graphql.Null
+	}
+	return ec._BorrowEbookPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCardBlockReason2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐBlockReason(ctx context.Context, v any) (card.BlockReason, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := card.BlockReason(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCardBlockReason2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐBlockReason(ctx context.Context, sel ast.SelectionSet, v card.BlockReason) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CardBlockReason!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNCardLink2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐLink(ctx context.Context, sel ast.SelectionSet, v card.Link) graphql.Marshaler {
+	return ec._CardLink(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCardLink2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []*card.Link) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCardLink2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐLink(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCardLink2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐLink(ctx context.Context, sel ast.SelectionSet, v *card.Link) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CardLink!")
+		return graphql.Null
+	}
+	return ec._CardLink(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCardLinkInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardLinkInput(ctx context.Context, v any) (model.CardLinkInput, error) {
+	res, err := ec.unmarshalInputCardLinkInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCardLinkPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardLinkPayload(ctx context.Context, sel ast.SelectionSet, v *model.CardLinkPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CardLinkPayload!")
+		return graphql.Null
+	}
+	return ec._CardLinkPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCardLinkStatus2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐLinkStatus(ctx context.Context, v any) (card.LinkStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := card.LinkStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCardLinkStatus2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐLinkStatus(ctx context.Context, sel ast.SelectionSet, v card.LinkStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CardLinkStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNCardNumberInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardNumberInput(ctx context.Context, v any) (model.CardNumberInput, error) {
+	res, err := ec.unmarshalInputCardNumberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCardPass2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardPass(ctx context.Context, v any) (model.CardPass, error) {
+	var res model.CardPass
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCardPass2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardPass(ctx context.Context, sel ast.SelectionSet, v model.CardPass) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNCardStatus2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐStatus(ctx context.Context, v any) (card.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := card.Status(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCardStatus2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐStatus(ctx context.Context, sel ast.SelectionSet, v card.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CardStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNCardSymbology2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐSymbology(ctx context.Context, v any) (card.Symbology, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := card.Symbology(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCardSymbology2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐSymbology(ctx context.Context, sel ast.SelectionSet, v card.Symbology) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CardSymbology!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNCardVerification2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚋcardsvcᚐVerification(ctx context.Context, sel ast.SelectionSet, v cardsvc.Verification) graphql.Marshaler {
+	return ec._CardVerification(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNCatalogRecord2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.StoredRecord) graphql.Marshaler {
@@ -10826,6 +24015,291 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNDevice2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐDevice(ctx context.Context, sel ast.SelectionSet, v notifications.Device) graphql.Marshaler {
+	return ec._Device(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDevice2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐDeviceᚄ(ctx context.Context, sel ast.SelectionSet, v []*notifications.Device) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDevice2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐDevice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDevice2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐDevice(ctx context.Context, sel ast.SelectionSet, v *notifications.Device) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Device!")
+		return graphql.Null
+	}
+	return ec._Device(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDevicePlatform2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐPlatform(ctx context.Context, v any) (notifications.Platform, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := notifications.Platform(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDevicePlatform2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐPlatform(ctx context.Context, sel ast.SelectionSet, v notifications.Platform) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DevicePlatform!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNDigitalCard2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚋcardsvcᚐDigitalCard(ctx context.Context, sel ast.SelectionSet, v *cardsvc.DigitalCard) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DigitalCard!")
+		return graphql.Null
+	}
+	return ec._DigitalCard(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEbookAvailability2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐAvailability(ctx context.Context, sel ast.SelectionSet, v *ebooks.Availability) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EbookAvailability!")
+		return graphql.Null
+	}
+	return ec._EbookAvailability(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEbookFormat2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐFormat(ctx context.Context, v any) (ebooks.Format, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := ebooks.Format(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEbookFormat2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐFormat(ctx context.Context, sel ast.SelectionSet, v ebooks.Format) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "EbookFormat!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNEbookHold2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐHoldStatus(ctx context.Context, sel ast.SelectionSet, v ebooks.HoldStatus) graphql.Marshaler {
+	return ec._EbookHold(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEbookHoldConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldConnection(ctx context.Context, sel ast.SelectionSet, v *model.EbookHoldConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EbookHoldConnection!")
+		return graphql.Null
+	}
+	return ec._EbookHoldConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEbookHoldEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EbookHoldEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEbookHoldEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEbookHoldEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldEdge(ctx context.Context, sel ast.SelectionSet, v *model.EbookHoldEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EbookHoldEdge!")
+		return graphql.Null
+	}
+	return ec._EbookHoldEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEbookHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldInput(ctx context.Context, v any) (model.EbookHoldInput, error) {
+	res, err := ec.unmarshalInputEbookHoldInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEbookHoldPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldPayload(ctx context.Context, sel ast.SelectionSet, v *model.EbookHoldPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EbookHoldPayload!")
+		return graphql.Null
+	}
+	return ec._EbookHoldPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEbookHoldState2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐHoldState(ctx context.Context, v any) (ebooks.HoldState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := ebooks.HoldState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEbookHoldState2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐHoldState(ctx context.Context, sel ast.SelectionSet, v ebooks.HoldState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "EbookHoldState!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNEbookLicense2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLicense(ctx context.Context, sel ast.SelectionSet, v ebooks.License) graphql.Marshaler {
+	return ec._EbookLicense(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEbookLicense2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLicenseᚄ(ctx context.Context, sel ast.SelectionSet, v []*ebooks.License) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEbookLicense2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLicense(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEbookLicense2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLicense(ctx context.Context, sel ast.SelectionSet, v *ebooks.License) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EbookLicense!")
+		return graphql.Null
+	}
+	return ec._EbookLicense(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEbookLoan2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLoan(ctx context.Context, sel ast.SelectionSet, v ebooks.Loan) graphql.Marshaler {
+	return ec._EbookLoan(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEbookLoanConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookLoanConnection(ctx context.Context, sel ast.SelectionSet, v *model.EbookLoanConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EbookLoanConnection!")
+		return graphql.Null
+	}
+	return ec._EbookLoanConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEbookLoanEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookLoanEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EbookLoanEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEbookLoanEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookLoanEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEbookLoanEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookLoanEdge(ctx context.Context, sel ast.SelectionSet, v *model.EbookLoanEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EbookLoanEdge!")
+		return graphql.Null
+	}
+	return ec._EbookLoanEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEbookLoanPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookLoanPayload(ctx context.Context, sel ast.SelectionSet, v *model.EbookLoanPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EbookLoanPayload!")
+		return graphql.Null
+	}
+	return ec._EbookLoanPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEbookLoanState2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLoanState(ctx context.Context, v any) (ebooks.LoanState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := ebooks.LoanState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEbookLoanState2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLoanState(ctx context.Context, sel ast.SelectionSet, v ebooks.LoanState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "EbookLoanState!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNEbookTitle2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐTitle(ctx context.Context, sel ast.SelectionSet, v ebooks.Title) graphql.Marshaler {
+	return ec._EbookTitle(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEbookTitle2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐTitleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ebooks.Title) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEbookTitle2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐTitle(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEbookTitle2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐTitle(ctx context.Context, sel ast.SelectionSet, v *ebooks.Title) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EbookTitle!")
+		return graphql.Null
+	}
+	return ec._EbookTitle(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEbookTitleConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookTitleConnection(ctx context.Context, sel ast.SelectionSet, v *model.EbookTitleConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EbookTitleConnection!")
+		return graphql.Null
+	}
+	return ec._EbookTitleConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEbookTitleEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookTitleEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EbookTitleEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEbookTitleEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookTitleEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEbookTitleEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookTitleEdge(ctx context.Context, sel ast.SelectionSet, v *model.EbookTitleEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EbookTitleEdge!")
+		return graphql.Null
+	}
+	return ec._EbookTitleEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNFacet2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Facet) graphql.Marshaler {
@@ -11008,6 +24482,35 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNItem2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.StoredItem) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -11069,6 +24572,26 @@ func (ec *executionContext) marshalNLibrary2ᚖgithubᚗcomᚋbacninhᚋthuviens
 	return ec._Library(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNLibraryCard2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐCard(ctx context.Context, sel ast.SelectionSet, v card.Card) graphql.Marshaler {
+	return ec._LibraryCard(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLibraryCard2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐCard(ctx context.Context, sel ast.SelectionSet, v *card.Card) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LibraryCard!")
+		return graphql.Null
+	}
+	return ec._LibraryCard(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLibraryCardPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLibraryCardPayload(ctx context.Context, sel ast.SelectionSet, v *model.LibraryCardPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LibraryCardPayload!")
+		return graphql.Null
+	}
+	return ec._LibraryCardPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNLibraryConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLibraryConnection(ctx context.Context, sel ast.SelectionSet, v *model.LibraryConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "LibraryConnection!")
@@ -11116,6 +24639,36 @@ func (ec *executionContext) marshalNLibraryType2githubᚗcomᚋbacninhᚋthuvien
 	return res
 }
 
+func (ec *executionContext) unmarshalNLicenseModel2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐModel(ctx context.Context, v any) (ebooks.Model, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := ebooks.Model(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLicenseModel2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐModel(ctx context.Context, sel ast.SelectionSet, v ebooks.Model) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "LicenseModel!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNLicenseScope2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐScope(ctx context.Context, v any) (ebooks.Scope, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := ebooks.Scope(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLicenseScope2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐScope(ctx context.Context, sel ast.SelectionSet, v ebooks.Scope) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "LicenseScope!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNLink2githubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐLink(ctx context.Context, sel ast.SelectionSet, v catalog.Link) graphql.Marshaler {
 	return ec._Link(ctx, sel, &v)
 }
@@ -11136,6 +24689,35 @@ func (ec *executionContext) marshalNLink2ᚕgithubᚗcomᚋbacninhᚋthuvienso�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNLinkChildInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLinkChildInput(ctx context.Context, v any) (model.LinkChildInput, error) {
+	res, err := ec.unmarshalInputLinkChildInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLinkedCard2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚋcardsvcᚐLinkedCardᚄ(ctx context.Context, sel ast.SelectionSet, v []*cardsvc.LinkedCard) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLinkedCard2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚋcardsvcᚐLinkedCard(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLinkedCard2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚋcardsvcᚐLinkedCard(ctx context.Context, sel ast.SelectionSet, v *cardsvc.LinkedCard) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LinkedCard!")
+		return graphql.Null
+	}
+	return ec._LinkedCard(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNLoginInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLoginInput(ctx context.Context, v any) (model.LoginInput, error) {
 	res, err := ec.unmarshalInputLoginInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11147,6 +24729,136 @@ func (ec *executionContext) marshalNLogoutPayload2ᚖgithubᚗcomᚋbacninhᚋth
 		return graphql.Null
 	}
 	return ec._LogoutPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMarkAllNotificationsReadPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐMarkAllNotificationsReadPayload(ctx context.Context, sel ast.SelectionSet, v *model.MarkAllNotificationsReadPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MarkAllNotificationsReadPayload!")
+		return graphql.Null
+	}
+	return ec._MarkAllNotificationsReadPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMarkNotificationReadInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐMarkNotificationReadInput(ctx context.Context, v any) (model.MarkNotificationReadInput, error) {
+	res, err := ec.unmarshalInputMarkNotificationReadInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotification2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐNotification(ctx context.Context, sel ast.SelectionSet, v notifications.Notification) graphql.Marshaler {
+	return ec._Notification(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNotification2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐNotification(ctx context.Context, sel ast.SelectionSet, v *notifications.Notification) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Notification!")
+		return graphql.Null
+	}
+	return ec._Notification(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotificationConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐNotificationConnection(ctx context.Context, sel ast.SelectionSet, v *model.NotificationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationConnection!")
+		return graphql.Null
+	}
+	return ec._NotificationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotificationEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐNotificationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NotificationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotificationEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐNotificationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNotificationEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐNotificationEdge(ctx context.Context, sel ast.SelectionSet, v *model.NotificationEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationEdge!")
+		return graphql.Null
+	}
+	return ec._NotificationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationKind2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐKind(ctx context.Context, v any) (notifications.Kind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := notifications.Kind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationKind2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐKind(ctx context.Context, sel ast.SelectionSet, v notifications.Kind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "NotificationKind!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNNotificationKind2ᚕgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐKindᚄ(ctx context.Context, v any) ([]notifications.Kind, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]notifications.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNotificationKind2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNNotificationKind2ᚕgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []notifications.Kind) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotificationKind2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNotificationPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐNotificationPayload(ctx context.Context, sel ast.SelectionSet, v *model.NotificationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationPayload!")
+		return graphql.Null
+	}
+	return ec._NotificationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotificationPreferences2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐPreferences(ctx context.Context, sel ast.SelectionSet, v notifications.Preferences) graphql.Marshaler {
+	return ec._NotificationPreferences(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNotificationPreferences2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐPreferences(ctx context.Context, sel ast.SelectionSet, v *notifications.Preferences) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationPreferences!")
+		return graphql.Null
+	}
+	return ec._NotificationPreferences(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotificationPreferencesPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐNotificationPreferencesPayload(ctx context.Context, sel ast.SelectionSet, v *model.NotificationPreferencesPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationPreferencesPayload!")
+		return graphql.Null
+	}
+	return ec._NotificationPreferencesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOpeningHours2githubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐOpeningHours(ctx context.Context, sel ast.SelectionSet, v library.OpeningHours) graphql.Marshaler {
@@ -11178,6 +24890,11 @@ func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋbacninhᚋthuvienso�
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) unmarshalNPlaceEbookHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐPlaceEbookHoldInput(ctx context.Context, v any) (model.PlaceEbookHoldInput, error) {
+	res, err := ec.unmarshalInputPlaceEbookHoldInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNReaderCategory2githubᚗcomᚋbacninhᚋthuviensoᚋauthᚐCategory(ctx context.Context, v any) (auth.Category, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := auth.Category(tmp)
@@ -11198,8 +24915,73 @@ func (ec *executionContext) unmarshalNRefreshTokenInput2githubᚗcomᚋbacninh�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNRegisterDeviceInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisterDeviceInput(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
+	res, err := ec.unmarshalInputRegisterDeviceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegisterDevicePayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisterDevicePayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterDevicePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegisterDevicePayload!")
+		return graphql.Null
+	}
+	return ec._RegisterDevicePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRegisterInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisterInput(ctx context.Context, v any) (model.RegisterInput, error) {
 	res, err := ec.unmarshalInputRegisterInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRegisterStudentsInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisterStudentsInput(ctx context.Context, v any) (model.RegisterStudentsInput, error) {
+	res, err := ec.unmarshalInputRegisterStudentsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegisterStudentsPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisterStudentsPayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterStudentsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegisterStudentsPayload!")
+		return graphql.Null
+	}
+	return ec._RegisterStudentsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRegisteredStudent2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisteredStudentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RegisteredStudent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRegisteredStudent2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisteredStudent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRegisteredStudent2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRegisteredStudent(ctx context.Context, sel ast.SelectionSet, v *model.RegisteredStudent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegisteredStudent!")
+		return graphql.Null
+	}
+	return ec._RegisteredStudent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRenewEbookInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRenewEbookInput(ctx context.Context, v any) (model.RenewEbookInput, error) {
+	res, err := ec.unmarshalInputRenewEbookInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReportCardLostInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐReportCardLostInput(ctx context.Context, v any) (model.ReportCardLostInput, error) {
+	res, err := ec.unmarshalInputReportCardLostInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReturnEbookInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐReturnEbookInput(ctx context.Context, v any) (model.ReturnEbookInput, error) {
+	res, err := ec.unmarshalInputReturnEbookInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -11250,6 +25032,11 @@ func (ec *executionContext) marshalNSearchEdge2ᚖgithubᚗcomᚋbacninhᚋthuvi
 	return ec._SearchEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSetCardSymbologyInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSetCardSymbologyInput(ctx context.Context, v any) (model.SetCardSymbologyInput, error) {
+	res, err := ec.unmarshalInputSetCardSymbologyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11293,6 +25080,30 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNStudentRowError2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐStudentRowErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StudentRowError) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStudentRowError2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐStudentRowError(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStudentRowError2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐStudentRowError(ctx context.Context, sel ast.SelectionSet, v *model.StudentRowError) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StudentRowError!")
+		return graphql.Null
+	}
+	return ec._StudentRowError(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNSuggestion2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋsearchᚐSuggestionᚄ(ctx context.Context, sel ast.SelectionSet, v []*search.Suggestion) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -11332,6 +25143,32 @@ func (ec *executionContext) marshalNSuggestionKind2githubᚗcomᚋbacninhᚋthuv
 	return res
 }
 
+func (ec *executionContext) unmarshalNSuspendEbookHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSuspendEbookHoldInput(ctx context.Context, v any) (model.SuspendEbookHoldInput, error) {
+	res, err := ec.unmarshalInputSuspendEbookHoldInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUnlinkChildPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐUnlinkChildPayload(ctx context.Context, sel ast.SelectionSet, v *model.UnlinkChildPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UnlinkChildPayload!")
+		return graphql.Null
+	}
+	return ec._UnlinkChildPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUnregisterDeviceInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐUnregisterDeviceInput(ctx context.Context, v any) (model.UnregisterDeviceInput, error) {
+	res, err := ec.unmarshalInputUnregisterDeviceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUnregisterDevicePayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐUnregisterDevicePayload(ctx context.Context, sel ast.SelectionSet, v *model.UnregisterDevicePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UnregisterDevicePayload!")
+		return graphql.Null
+	}
+	return ec._UnregisterDevicePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUpdateLibraryInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐUpdateLibraryInput(ctx context.Context, v any) (model.UpdateLibraryInput, error) {
 	res, err := ec.unmarshalInputUpdateLibraryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11343,6 +25180,24 @@ func (ec *executionContext) marshalNUpdateLibraryPayload2ᚖgithubᚗcomᚋbacni
 		return graphql.Null
 	}
 	return ec._UpdateLibraryPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateNotificationPreferencesInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐUpdateNotificationPreferencesInput(ctx context.Context, v any) (model.UpdateNotificationPreferencesInput, error) {
+	res, err := ec.unmarshalInputUpdateNotificationPreferencesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNVerifyCardInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐVerifyCardInput(ctx context.Context, v any) (model.VerifyCardInput, error) {
+	res, err := ec.unmarshalInputVerifyCardInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVerifyCardPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐVerifyCardPayload(ctx context.Context, sel ast.SelectionSet, v *model.VerifyCardPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VerifyCardPayload!")
+		return graphql.Null
+	}
+	return ec._VerifyCardPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNWeekday2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐWeekday(ctx context.Context, v any) (model.Weekday, error) {
@@ -11538,12 +25393,119 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOCardBlockReason2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐBlockReason(ctx context.Context, v any) (*card.BlockReason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := card.BlockReason(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCardBlockReason2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐBlockReason(ctx context.Context, sel ast.SelectionSet, v *card.BlockReason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) marshalOCardLink2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐLink(ctx context.Context, sel ast.SelectionSet, v *card.Link) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CardLink(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCardPass2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardPass(ctx context.Context, v any) (*model.CardPass, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.CardPass)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCardPass2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCardPass(ctx context.Context, sel ast.SelectionSet, v *model.CardPass) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOContactInput2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐContactInput(ctx context.Context, v any) (*model.ContactInput, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputContactInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOContentLink2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐContentLink(ctx context.Context, sel ast.SelectionSet, v *ebooks.ContentLink) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ContentLink(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalars.UnmarshalDateTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalDateTime(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOEbookFormat2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐFormat(ctx context.Context, v any) (*ebooks.Format, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := ebooks.Format(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEbookFormat2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐFormat(ctx context.Context, sel ast.SelectionSet, v *ebooks.Format) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) marshalOEbookHold2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐHoldStatus(ctx context.Context, sel ast.SelectionSet, v *ebooks.HoldStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EbookHold(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOEbookLoan2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐLoan(ctx context.Context, sel ast.SelectionSet, v *ebooks.Loan) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EbookLoan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOEbookTitle2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐTitle(ctx context.Context, sel ast.SelectionSet, v *ebooks.Title) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EbookTitle(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
@@ -11659,6 +25621,41 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -11707,6 +25704,13 @@ func (ec *executionContext) marshalOLibrary2ᚖgithubᚗcomᚋbacninhᚋthuviens
 	return ec._Library(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOLibraryCard2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcardᚐCard(ctx context.Context, sel ast.SelectionSet, v *card.Card) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LibraryCard(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOLibraryFilter2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLibraryFilter(ctx context.Context, v any) (*model.LibraryFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -11751,12 +25755,67 @@ func (ec *executionContext) marshalOLibraryType2ᚕgithubᚗcomᚋbacninhᚋthuv
 	return ret
 }
 
+func (ec *executionContext) unmarshalOLicenseScope2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐScope(ctx context.Context, v any) (*ebooks.Scope, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := ebooks.Scope(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLicenseScope2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐScope(ctx context.Context, sel ast.SelectionSet, v *ebooks.Scope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalONearInput2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐNearInput(ctx context.Context, v any) (*model.NearInput, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputNearInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalONotificationKind2ᚕgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐKindᚄ(ctx context.Context, v any) ([]notifications.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]notifications.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNotificationKind2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalONotificationKind2ᚕgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []notifications.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotificationKind2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOOpeningHoursInput2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐOpeningHoursInputᚄ(ctx context.Context, v any) ([]*model.OpeningHoursInput, error) {

@@ -151,9 +151,26 @@ func (d *DB) ensureIndexes(ctx context.Context) error {
 	for coll, ms := range catalogIndexes() {
 		indexes[coll] = ms
 	}
+	for coll, ms := range cardIndexes() {
+		indexes[coll] = ms
+	}
+	for coll, ms := range ebookIndexes() {
+		indexes[coll] = ms
+	}
+	for coll, ms := range notificationIndexes() {
+		indexes[coll] = ms
+	}
 	for _, coll := range []string{collLibraries, collAccounts, collSessions, collRefreshTokens,
-		collWorks, collWorkKeys, collRecords, collItems} {
+		collWorks, collWorkKeys, collRecords, collItems, collEbookTitles, collEbookLicenses, collEbookLoans,
+		collEbookHolds, collEvents, collCards, collCardLinks, collNotifications, collNotificationDevs} {
 		for _, m := range indexes[coll] {
+			if _, err := d.db.Collection(coll).Indexes().CreateOne(ctx, m); err != nil {
+				return fmt.Errorf("creating indexes of %s: %w", coll, err)
+			}
+		}
+	}
+	for _, coll := range circulationCollections {
+		for _, m := range circulationIndexes()[coll] {
 			if _, err := d.db.Collection(coll).Indexes().CreateOne(ctx, m); err != nil {
 				return fmt.Errorf("creating indexes of %s: %w", coll, err)
 			}
@@ -174,8 +191,15 @@ func (d *DB) Stores() *store.Set {
 			tokens:   d.db.Collection(collRefreshTokens),
 		},
 		Catalog: newCatalogStore(d.db),
+		Cards:   newCardStore(d.db),
+		Ebooks:  newEbookStore(d.db),
+		Events:  newEventStore(d.db),
 		Ping:    d.Ping,
 		Close:   d.Close,
+
+		Notifications: newNotificationStore(d.db),
+
+		Circulation: newCirculationStore(d.db),
 	}
 }
 

@@ -21,6 +21,7 @@ type loaders struct {
 	work          *dataloadgen.Loader[string, *catalog.StoredWork]
 	itemsByWork   *dataloadgen.Loader[string, []*catalog.StoredItem]
 	recordsByWork *dataloadgen.Loader[string, []*catalog.StoredRecord]
+	ebooks        ebookLoaders
 }
 
 type loadersKey struct{}
@@ -31,6 +32,7 @@ const batchWait = 500 * time.Microsecond
 
 func (r *Resolver) newLoaders() *loaders {
 	return &loaders{
+		ebooks: r.newEbookLoaders(),
 		library: dataloadgen.NewLoader(func(ctx context.Context, ids []string) ([]*library.Library, []error) {
 			libs, err := r.LibraryService.Store.LibrariesByID(ctx, ids)
 			if err != nil {

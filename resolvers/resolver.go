@@ -6,8 +6,11 @@ package resolvers
 import (
 	thuvienso "github.com/bacninh/thuvienso"
 	"github.com/bacninh/thuvienso/auth"
+	"github.com/bacninh/thuvienso/card/cardsvc"
 	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/ebooks"
 	"github.com/bacninh/thuvienso/library"
+	"github.com/bacninh/thuvienso/notifications"
 	"github.com/bacninh/thuvienso/search"
 )
 
@@ -17,6 +20,10 @@ type Resolver struct {
 	LibraryService *library.Service
 	CatalogService *catalog.Service
 	Searcher       *search.Cached
+	EbookService   *ebooks.Service
+	CardService    *cardsvc.Service
+	// NotificationService is the inbox, devices and preferences.
+	NotificationService *notifications.Service
 }
 
 // nullIfNotFound turns a lookup's NOT_FOUND into a null answer, the GraphQL

@@ -11,10 +11,15 @@ import (
 
 	"github.com/bacninh/thuvienso"
 	"github.com/bacninh/thuvienso/auth"
+	"github.com/bacninh/thuvienso/card"
+	"github.com/bacninh/thuvienso/card/cardsvc"
 	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/ebooks"
 	"github.com/bacninh/thuvienso/graph"
 	"github.com/bacninh/thuvienso/graph/model"
 	"github.com/bacninh/thuvienso/library"
+	"github.com/bacninh/thuvienso/locale"
+	"github.com/bacninh/thuvienso/notifications"
 	"github.com/bacninh/thuvienso/relay"
 	"github.com/bacninh/thuvienso/search"
 )
@@ -44,6 +49,11 @@ func (r *accountResolver) Language(ctx context.Context, obj *auth.Account) (mode
 	return model.Language(obj.Language), nil
 }
 
+// Pass is the resolver for the pass field.
+func (r *cardVerificationResolver) Pass(ctx context.Context, obj *cardsvc.Verification) (model.CardPass, error) {
+	return cardPass(obj.Pass), nil
+}
+
 // Library is the resolver for the library field.
 func (r *catalogRecordResolver) Library(ctx context.Context, obj *catalog.StoredRecord) (*library.Library, error) {
 	return r.library(ctx, obj.LibraryID)
@@ -52,6 +62,106 @@ func (r *catalogRecordResolver) Library(ctx context.Context, obj *catalog.Stored
 // SourceFormat is the resolver for the sourceFormat field.
 func (r *catalogRecordResolver) SourceFormat(ctx context.Context, obj *catalog.StoredRecord) (string, error) {
 	return string(obj.SourceFormat), nil
+}
+
+// HomeLibrary is the resolver for the homeLibrary field.
+func (r *digitalCardResolver) HomeLibrary(ctx context.Context, obj *cardsvc.DigitalCard) (*library.Library, error) {
+	if obj.HomeLibraryID == "" {
+		return nil, nil
+	}
+	return r.library(ctx, obj.HomeLibraryID)
+}
+
+// BlockReason is the resolver for the blockReason field.
+func (r *digitalCardResolver) BlockReason(ctx context.Context, obj *cardsvc.DigitalCard) (*card.BlockReason, error) {
+	return blockReason(obj.Status, obj.BlockReason), nil
+}
+
+// Pass is the resolver for the pass field.
+func (r *digitalCardResolver) Pass(ctx context.Context, obj *cardsvc.DigitalCard) (model.CardPass, error) {
+	return cardPass(obj.Pass), nil
+}
+
+// Title is the resolver for the title field.
+func (r *ebookHoldResolver) Title(ctx context.Context, obj *ebooks.HoldStatus) (*ebooks.Title, error) {
+	return r.loadersFor(ctx).ebooks.title.Load(ctx, obj.TitleID)
+}
+
+// Library is the resolver for the library field.
+func (r *ebookLicenseResolver) Library(ctx context.Context, obj *ebooks.License) (*library.Library, error) {
+	if obj.LibraryID == "" {
+		return nil, nil
+	}
+	return r.library(ctx, obj.LibraryID)
+}
+
+// Concurrency is the resolver for the concurrency field.
+func (r *ebookLicenseResolver) Concurrency(ctx context.Context, obj *ebooks.License) (*int, error) {
+	return unlimitedAsNull(obj.Concurrency), nil
+}
+
+// CheckoutsLeft is the resolver for the checkoutsLeft field.
+func (r *ebookLicenseResolver) CheckoutsLeft(ctx context.Context, obj *ebooks.License) (*int, error) {
+	return unlimitedAsNull(obj.CheckoutsLeft), nil
+}
+
+// CheckoutsTotal is the resolver for the checkoutsTotal field.
+func (r *ebookLicenseResolver) CheckoutsTotal(ctx context.Context, obj *ebooks.License) (*int, error) {
+	return unlimitedAsNull(obj.CheckoutsTotal), nil
+}
+
+// Available is the resolver for the available field.
+func (r *ebookLicenseResolver) Available(ctx context.Context, obj *ebooks.License) (*int, error) {
+	return unlimitedAsNull(obj.Available), nil
+}
+
+// Title is the resolver for the title field.
+func (r *ebookLoanResolver) Title(ctx context.Context, obj *ebooks.Loan) (*ebooks.Title, error) {
+	return r.loadersFor(ctx).ebooks.title.Load(ctx, obj.TitleID)
+}
+
+// ContentLink is the resolver for the contentLink field.
+func (r *ebookLoanResolver) ContentLink(ctx context.Context, obj *ebooks.Loan) (*ebooks.ContentLink, error) {
+	if obj.State != ebooks.LoanActive {
+		return nil, nil
+	}
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.EbookService.ContentLink(ctx, a, obj.ID)
+}
+
+// Work is the resolver for the work field.
+func (r *ebookTitleResolver) Work(ctx context.Context, obj *ebooks.Title) (*catalog.StoredWork, error) {
+	if obj.WorkID == "" {
+		return nil, nil
+	}
+	return nullIfNotFound(r.loadersFor(ctx).work.Load(ctx, obj.WorkID))
+}
+
+// Publisher is the resolver for the publisher field.
+func (r *ebookTitleResolver) Publisher(ctx context.Context, obj *ebooks.Title) (*string, error) {
+	return nonEmpty(obj.Publisher), nil
+}
+
+// Summary is the resolver for the summary field.
+func (r *ebookTitleResolver) Summary(ctx context.Context, obj *ebooks.Title) (*string, error) {
+	return nonEmpty(obj.Summary), nil
+}
+
+// Availability is the resolver for the availability field.
+func (r *ebookTitleResolver) Availability(ctx context.Context, obj *ebooks.Title) (*ebooks.Availability, error) {
+	return r.loadersFor(ctx).ebooks.availability.Load(ctx, obj.ID)
+}
+
+// Licenses is the resolver for the licenses field.
+func (r *ebookTitleResolver) Licenses(ctx context.Context, obj *ebooks.Title) ([]*ebooks.License, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.EbookService.Licenses(ctx, a, obj.ID)
 }
 
 // Library is the resolver for the library field.
@@ -95,6 +205,60 @@ func (r *libraryResolver) Parent(ctx context.Context, obj *library.Library) (*li
 // OpenNow is the resolver for the openNow field.
 func (r *libraryResolver) OpenNow(ctx context.Context, obj *library.Library) (bool, error) {
 	return obj.OpenAt(time.Now()), nil
+}
+
+// BarcodeValue is the resolver for the barcodeValue field.
+func (r *libraryCardResolver) BarcodeValue(ctx context.Context, obj *card.Card) (string, error) {
+	return obj.Symbology.BarcodeValue(obj.Number), nil
+}
+
+// Status is the resolver for the status field.
+func (r *libraryCardResolver) Status(ctx context.Context, obj *card.Card) (card.Status, error) {
+	return obj.StatusAt(now()), nil
+}
+
+// BlockReason is the resolver for the blockReason field.
+func (r *libraryCardResolver) BlockReason(ctx context.Context, obj *card.Card) (*card.BlockReason, error) {
+	return blockReason(obj.StatusAt(now()), obj.BlockReason), nil
+}
+
+// BlockMessage is the resolver for the blockMessage field.
+func (r *libraryCardResolver) BlockMessage(ctx context.Context, obj *card.Card) (*string, error) {
+	if blockReason(obj.StatusAt(now()), obj.BlockReason) == nil {
+		return nil, nil
+	}
+	en, vi := obj.BlockReason.Message()
+	if locale.From(ctx) == "en" {
+		return &en, nil
+	}
+	return &vi, nil
+}
+
+// ReplacedBy is the resolver for the replacedBy field.
+func (r *libraryCardResolver) ReplacedBy(ctx context.Context, obj *card.Card) (*string, error) {
+	return nonEmpty(obj.ReplacedBy), nil
+}
+
+// HomeLibrary is the resolver for the homeLibrary field.
+func (r *libraryCardResolver) HomeLibrary(ctx context.Context, obj *card.Card) (*library.Library, error) {
+	if obj.HomeLibraryID == "" {
+		return nil, nil
+	}
+	return r.library(ctx, obj.HomeLibraryID)
+}
+
+// Class is the resolver for the class field.
+func (r *libraryCardResolver) Class(ctx context.Context, obj *card.Card) (*string, error) {
+	return nonEmpty(obj.Class), nil
+}
+
+// Holder is the resolver for the holder field.
+func (r *libraryCardResolver) Holder(ctx context.Context, obj *card.Card) (*auth.Account, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.CardService.ViewAccount(ctx, a, obj.AccountID)
 }
 
 // Note is the resolver for the note field.
@@ -180,6 +344,364 @@ func (r *mutationResolver) ImportRecords(ctx context.Context, input model.Import
 		return nil, err
 	}
 	return r.importRecords(ctx, input, a.RequireLibraryStaff)
+}
+
+// BorrowEbook is the resolver for the borrowEbook field.
+func (r *mutationResolver) BorrowEbook(ctx context.Context, input model.BorrowEbookInput) (*model.BorrowEbookPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.EbookService.Borrow(ctx, a, ebooks.BorrowInput{TitleID: input.TitleID, Days: deref(input.Days),
+		IdempotencyKey: deref(input.IdempotencyKey), HoldIfUnavailable: deref(input.HoldIfUnavailable), AutoBorrow: deref(input.AutoBorrow)})
+	if err != nil {
+		return nil, err
+	}
+	out := &model.BorrowEbookPayload{Loan: res.Loan}
+	if res.Hold != nil {
+		hp, err := r.holdPayload(ctx, a, res.Hold, nil)
+		if err != nil {
+			return nil, err
+		}
+		out.Hold = &hp.Hold
+	}
+	return out, nil
+}
+
+// ReturnEbook is the resolver for the returnEbook field.
+func (r *mutationResolver) ReturnEbook(ctx context.Context, input model.ReturnEbookInput) (*model.EbookLoanPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.EbookService.Return(ctx, a, input.LoanID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.EbookLoanPayload{Loan: *l}, nil
+}
+
+// RenewEbook is the resolver for the renewEbook field.
+func (r *mutationResolver) RenewEbook(ctx context.Context, input model.RenewEbookInput) (*model.EbookLoanPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.EbookService.Renew(ctx, a, input.LoanID, deref(input.Days))
+	if err != nil {
+		return nil, err
+	}
+	return &model.EbookLoanPayload{Loan: *l}, nil
+}
+
+// PlaceEbookHold is the resolver for the placeEbookHold field.
+func (r *mutationResolver) PlaceEbookHold(ctx context.Context, input model.PlaceEbookHoldInput) (*model.EbookHoldPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.EbookService.PlaceHold(ctx, a, ebooks.PlaceHoldInput{TitleID: input.TitleID, LoanDays: deref(input.LoanDays),
+		AutoBorrow: deref(input.AutoBorrow), IdempotencyKey: deref(input.IdempotencyKey)})
+	return r.holdPayload(ctx, a, h, err)
+}
+
+// CancelEbookHold is the resolver for the cancelEbookHold field.
+func (r *mutationResolver) CancelEbookHold(ctx context.Context, input model.EbookHoldInput) (*model.EbookHoldPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.EbookService.CancelHold(ctx, a, input.HoldID)
+	return r.holdPayload(ctx, a, h, err)
+}
+
+// SuspendEbookHold is the resolver for the suspendEbookHold field.
+func (r *mutationResolver) SuspendEbookHold(ctx context.Context, input model.SuspendEbookHoldInput) (*model.EbookHoldPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.EbookService.SuspendHold(ctx, a, input.HoldID, input.Until)
+	return r.holdPayload(ctx, a, h, err)
+}
+
+// ResumeEbookHold is the resolver for the resumeEbookHold field.
+func (r *mutationResolver) ResumeEbookHold(ctx context.Context, input model.EbookHoldInput) (*model.EbookHoldPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.EbookService.ResumeHold(ctx, a, input.HoldID)
+	return r.holdPayload(ctx, a, h, err)
+}
+
+// AddEbookTitle is the resolver for the addEbookTitle field.
+func (r *mutationResolver) AddEbookTitle(ctx context.Context, input model.AddEbookTitleInput) (*model.AddEbookTitlePayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.EbookService.AddTitle(ctx, a, &ebooks.Title{WorkID: input.WorkID, Format: input.Format, Name: input.Title,
+		Authors: input.Authors, Language: deref(input.Language), Publisher: deref(input.Publisher), Summary: deref(input.Summary),
+		ContentRef: input.ContentRef})
+	if err != nil {
+		return nil, err
+	}
+	return &model.AddEbookTitlePayload{Title: *t}, nil
+}
+
+// AddEbookLicense is the resolver for the addEbookLicense field.
+func (r *mutationResolver) AddEbookLicense(ctx context.Context, input model.AddEbookLicenseInput) (*model.AddEbookLicensePayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	scope := ebooks.ScopeProvince
+	if input.Scope != nil {
+		scope = *input.Scope
+	}
+	l, err := r.EbookService.AddLicense(ctx, a, &ebooks.License{TitleID: input.TitleID, Model: input.Model, Scope: scope,
+		LibraryID: deref(input.LibraryID), DistrictWide: deref(input.DistrictWide), Concurrency: deref(input.Concurrency),
+		CheckoutsTotal: deref(input.Checkouts), ExpiresAt: input.ExpiresAt, MaxLoanDays: deref(input.MaxLoanDays)})
+	if err != nil {
+		return nil, err
+	}
+	return &model.AddEbookLicensePayload{License: *l}, nil
+}
+
+// VerifyCard is the resolver for the verifyCard field.
+func (r *mutationResolver) VerifyCard(ctx context.Context, input model.VerifyCardInput) (*model.VerifyCardPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.CardService.VerifyCard(ctx, a, input.Token)
+	if err != nil {
+		return nil, err
+	}
+	return &model.VerifyCardPayload{Verification: *v}, nil
+}
+
+// ReportCardLost is the resolver for the reportCardLost field.
+func (r *mutationResolver) ReportCardLost(ctx context.Context, input model.ReportCardLostInput) (*model.LibraryCardPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cardPayload(r.CardService.ReportLost(ctx, a, accountOrSelf(a, input.AccountID)))
+}
+
+// BlockCard is the resolver for the blockCard field.
+func (r *mutationResolver) BlockCard(ctx context.Context, input model.BlockCardInput) (*model.LibraryCardPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cardPayload(r.CardService.BlockCard(ctx, a, input.Number, input.Reason, deref(input.Note)))
+}
+
+// UnblockCard is the resolver for the unblockCard field.
+func (r *mutationResolver) UnblockCard(ctx context.Context, input model.CardNumberInput) (*model.LibraryCardPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cardPayload(r.CardService.UnblockCard(ctx, a, input.Number))
+}
+
+// RenewCard is the resolver for the renewCard field.
+func (r *mutationResolver) RenewCard(ctx context.Context, input model.CardNumberInput) (*model.LibraryCardPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cardPayload(r.CardService.RenewCard(ctx, a, input.Number))
+}
+
+// SetCardSymbology is the resolver for the setCardSymbology field.
+func (r *mutationResolver) SetCardSymbology(ctx context.Context, input model.SetCardSymbologyInput) (*model.LibraryCardPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cardPayload(r.CardService.SetSymbology(ctx, a, accountOrSelf(a, input.AccountID), input.Symbology))
+}
+
+// LinkChild is the resolver for the linkChild field.
+func (r *mutationResolver) LinkChild(ctx context.Context, input model.LinkChildInput) (*model.CardLinkPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return linkPayload(r.CardService.LinkChild(ctx, a, cardsvc.LinkChildInput{GuardianID: deref(input.GuardianID),
+		ChildCardNumber: input.ChildCardNumber, ChildPassword: deref(input.ChildPassword)}))
+}
+
+// ApproveCardLink is the resolver for the approveCardLink field.
+func (r *mutationResolver) ApproveCardLink(ctx context.Context, input model.CardLinkInput) (*model.CardLinkPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return linkPayload(r.CardService.ApproveLink(ctx, a, input.GuardianID, input.ChildID))
+}
+
+// UnlinkChild is the resolver for the unlinkChild field.
+func (r *mutationResolver) UnlinkChild(ctx context.Context, input model.CardLinkInput) (*model.UnlinkChildPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.CardService.Unlink(ctx, a, input.GuardianID, input.ChildID); err != nil {
+		return nil, err
+	}
+	return &model.UnlinkChildPayload{GuardianID: input.GuardianID, ChildID: input.ChildID}, nil
+}
+
+// RegisterStudents is the resolver for the registerStudents field.
+func (r *mutationResolver) RegisterStudents(ctx context.Context, input model.RegisterStudentsInput) (*model.RegisterStudentsPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.CardService.RegisterStudents(ctx, a, input.SchoolLibraryID, input.CSV)
+	if err != nil {
+		return nil, err
+	}
+	return registerStudentsPayload(ctx, res), nil
+}
+
+// ActivateStudent is the resolver for the activateStudent field.
+func (r *mutationResolver) ActivateStudent(ctx context.Context, input model.ActivateStudentInput) (*model.ActivateStudentPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.CardService.ActivateStudent(ctx, a, input.AccountID, input.Password); err != nil {
+		return nil, err
+	}
+	return &model.ActivateStudentPayload{AccountID: input.AccountID}, nil
+}
+
+// RegisterDevice is the resolver for the registerDevice field.
+func (r *mutationResolver) RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*model.RegisterDevicePayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	locale := deref(input.Locale)
+	if locale == "" {
+		locale = "vi"
+	}
+	d, err := r.NotificationService.RegisterDevice(ctx, a, input.Token, input.Platform, locale)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RegisterDevicePayload{Device: *d}, nil
+}
+
+// UnregisterDevice is the resolver for the unregisterDevice field.
+func (r *mutationResolver) UnregisterDevice(ctx context.Context, input model.UnregisterDeviceInput) (*model.UnregisterDevicePayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	removed, err := r.NotificationService.UnregisterDevice(ctx, a, input.Token)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UnregisterDevicePayload{Removed: removed}, nil
+}
+
+// MarkNotificationRead is the resolver for the markNotificationRead field.
+func (r *mutationResolver) MarkNotificationRead(ctx context.Context, input model.MarkNotificationReadInput) (*model.NotificationPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, err := r.NotificationService.MarkRead(ctx, a, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.NotificationPayload{Notification: *n}, nil
+}
+
+// MarkAllNotificationsRead is the resolver for the markAllNotificationsRead field.
+func (r *mutationResolver) MarkAllNotificationsRead(ctx context.Context) (*model.MarkAllNotificationsReadPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, err := r.NotificationService.MarkAllRead(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MarkAllNotificationsReadPayload{Marked: n}, nil
+}
+
+// UpdateNotificationPreferences is the resolver for the updateNotificationPreferences field.
+func (r *mutationResolver) UpdateNotificationPreferences(ctx context.Context, input model.UpdateNotificationPreferencesInput) (*model.NotificationPreferencesPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := r.NotificationService.Preferences(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	u, err := preferencesUpdate(input, cur)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.NotificationService.UpdatePreferences(ctx, a, u)
+	if err != nil {
+		return nil, err
+	}
+	return &model.NotificationPreferencesPayload{Preferences: *p}, nil
+}
+
+// Title is the resolver for the title field.
+func (r *notificationResolver) Title(ctx context.Context, obj *notifications.Notification) (string, error) {
+	return notifications.Render(obj, locale.From(ctx)).Title, nil
+}
+
+// Body is the resolver for the body field.
+func (r *notificationResolver) Body(ctx context.Context, obj *notifications.Notification) (string, error) {
+	return notifications.Render(obj, locale.From(ctx)).Body, nil
+}
+
+// Link is the resolver for the link field.
+func (r *notificationResolver) Link(ctx context.Context, obj *notifications.Notification) (*string, error) {
+	return nonEmpty(notifications.Link(obj)), nil
+}
+
+// SubjectID is the resolver for the subjectId field.
+func (r *notificationResolver) SubjectID(ctx context.Context, obj *notifications.Notification) (*string, error) {
+	return nonEmpty(obj.SubjectID), nil
+}
+
+// Kinds is the resolver for the kinds field.
+func (r *notificationPreferencesResolver) Kinds(ctx context.Context, obj *notifications.Preferences) ([]notifications.Kind, error) {
+	return obj.EnabledKinds(), nil
+}
+
+// QuietStart is the resolver for the quietStart field.
+func (r *notificationPreferencesResolver) QuietStart(ctx context.Context, obj *notifications.Preferences) (string, error) {
+	return obj.Quiet.Start.String(), nil
+}
+
+// QuietEnd is the resolver for the quietEnd field.
+func (r *notificationPreferencesResolver) QuietEnd(ctx context.Context, obj *notifications.Preferences) (string, error) {
+	return obj.Quiet.End.String(), nil
+}
+
+// Language is the resolver for the language field.
+func (r *notificationPreferencesResolver) Language(ctx context.Context, obj *notifications.Preferences) (*model.Language, error) {
+	if obj.Language == "" {
+		return nil, nil
+	}
+	l := model.Language(obj.Language)
+	return &l, nil
 }
 
 // Weekday is the resolver for the weekday field.
@@ -270,6 +792,107 @@ func (r *queryResolver) Item(ctx context.Context, barcode string) (*catalog.Stor
 	return nullIfNotFound(r.CatalogService.Store.Item(ctx, barcode))
 }
 
+// EbookTitles is the resolver for the ebookTitles field.
+func (r *queryResolver) EbookTitles(ctx context.Context, query *string, format *ebooks.Format, first *int, after *string) (*model.EbookTitleConnection, error) {
+	return r.ebookTitles(ctx, deref(query), format, first, after)
+}
+
+// EbookTitle is the resolver for the ebookTitle field.
+func (r *queryResolver) EbookTitle(ctx context.Context, id string) (*ebooks.Title, error) {
+	return nullIfNotFound(r.EbookService.Title(ctx, id))
+}
+
+// MyEbookLoans is the resolver for the myEbookLoans field.
+func (r *queryResolver) MyEbookLoans(ctx context.Context, includeEnded *bool, first *int, after *string) (*model.EbookLoanConnection, error) {
+	return r.myEbookLoans(ctx, deref(includeEnded), first, after)
+}
+
+// MyEbookHolds is the resolver for the myEbookHolds field.
+func (r *queryResolver) MyEbookHolds(ctx context.Context, includeEnded *bool, first *int, after *string) (*model.EbookHoldConnection, error) {
+	return r.myEbookHolds(ctx, deref(includeEnded), first, after)
+}
+
+// DigitalCard is the resolver for the digitalCard field.
+func (r *queryResolver) DigitalCard(ctx context.Context, accountID *string, pass *model.CardPass) (*cardsvc.DigitalCard, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := cardsvc.PassOnline
+	if pass != nil {
+		p = passes[*pass]
+	}
+	return r.CardService.DigitalCard(ctx, a, accountOrSelf(a, accountID), p)
+}
+
+// MyCards is the resolver for the myCards field.
+func (r *queryResolver) MyCards(ctx context.Context) ([]*cardsvc.LinkedCard, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.CardService.LinkedCards(ctx, a)
+}
+
+// CardByNumber is the resolver for the cardByNumber field.
+func (r *queryResolver) CardByNumber(ctx context.Context, number string) (*card.Card, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return nullIfNotFound(r.CardService.CardByNumber(ctx, a, number))
+}
+
+// CardLinks is the resolver for the cardLinks field.
+func (r *queryResolver) CardLinks(ctx context.Context, accountID *string) ([]*card.Link, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.CardService.Links(ctx, a, accountOrSelf(a, accountID))
+}
+
+// Notifications is the resolver for the notifications field.
+func (r *queryResolver) Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error) {
+	return r.inbox(ctx, deref(unreadOnly), first, after)
+}
+
+// UnreadNotificationCount is the resolver for the unreadNotificationCount field.
+func (r *queryResolver) UnreadNotificationCount(ctx context.Context) (int, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return r.NotificationService.UnreadCount(ctx, a)
+}
+
+// NotificationPreferences is the resolver for the notificationPreferences field.
+func (r *queryResolver) NotificationPreferences(ctx context.Context) (*notifications.Preferences, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.NotificationService.Preferences(ctx, a)
+}
+
+// MyDevices is the resolver for the myDevices field.
+func (r *queryResolver) MyDevices(ctx context.Context) ([]*notifications.Device, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.NotificationService.Devices(ctx, a)
+}
+
+// NotificationReceived is the resolver for the notificationReceived field.
+func (r *subscriptionResolver) NotificationReceived(ctx context.Context) (<-chan *notifications.Notification, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.NotificationService.Subscribe(ctx, a)
+}
+
 // Subtitle is the resolver for the subtitle field.
 func (r *workResolver) Subtitle(ctx context.Context, obj *catalog.StoredWork) (*string, error) {
 	return nonEmpty(obj.Subtitle), nil
@@ -336,11 +959,36 @@ func (r *workResolver) Availability(ctx context.Context, obj *catalog.StoredWork
 	return availability(items), nil
 }
 
+// Ebooks is the resolver for the ebooks field.
+func (r *workResolver) Ebooks(ctx context.Context, obj *catalog.StoredWork) ([]*ebooks.Title, error) {
+	return r.EbookService.TitlesForWork(ctx, obj.ID)
+}
+
 // Account returns graph.AccountResolver implementation.
 func (r *Resolver) Account() graph.AccountResolver { return &accountResolver{r} }
 
+// CardVerification returns graph.CardVerificationResolver implementation.
+func (r *Resolver) CardVerification() graph.CardVerificationResolver {
+	return &cardVerificationResolver{r}
+}
+
 // CatalogRecord returns graph.CatalogRecordResolver implementation.
 func (r *Resolver) CatalogRecord() graph.CatalogRecordResolver { return &catalogRecordResolver{r} }
+
+// DigitalCard returns graph.DigitalCardResolver implementation.
+func (r *Resolver) DigitalCard() graph.DigitalCardResolver { return &digitalCardResolver{r} }
+
+// EbookHold returns graph.EbookHoldResolver implementation.
+func (r *Resolver) EbookHold() graph.EbookHoldResolver { return &ebookHoldResolver{r} }
+
+// EbookLicense returns graph.EbookLicenseResolver implementation.
+func (r *Resolver) EbookLicense() graph.EbookLicenseResolver { return &ebookLicenseResolver{r} }
+
+// EbookLoan returns graph.EbookLoanResolver implementation.
+func (r *Resolver) EbookLoan() graph.EbookLoanResolver { return &ebookLoanResolver{r} }
+
+// EbookTitle returns graph.EbookTitleResolver implementation.
+func (r *Resolver) EbookTitle() graph.EbookTitleResolver { return &ebookTitleResolver{r} }
 
 // Holding returns graph.HoldingResolver implementation.
 func (r *Resolver) Holding() graph.HoldingResolver { return &holdingResolver{r} }
@@ -351,11 +999,22 @@ func (r *Resolver) Item() graph.ItemResolver { return &itemResolver{r} }
 // Library returns graph.LibraryResolver implementation.
 func (r *Resolver) Library() graph.LibraryResolver { return &libraryResolver{r} }
 
+// LibraryCard returns graph.LibraryCardResolver implementation.
+func (r *Resolver) LibraryCard() graph.LibraryCardResolver { return &libraryCardResolver{r} }
+
 // Link returns graph.LinkResolver implementation.
 func (r *Resolver) Link() graph.LinkResolver { return &linkResolver{r} }
 
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
+
+// Notification returns graph.NotificationResolver implementation.
+func (r *Resolver) Notification() graph.NotificationResolver { return &notificationResolver{r} }
+
+// NotificationPreferences returns graph.NotificationPreferencesResolver implementation.
+func (r *Resolver) NotificationPreferences() graph.NotificationPreferencesResolver {
+	return &notificationPreferencesResolver{r}
+}
 
 // OpeningHours returns graph.OpeningHoursResolver implementation.
 func (r *Resolver) OpeningHours() graph.OpeningHoursResolver { return &openingHoursResolver{r} }
@@ -363,18 +1022,31 @@ func (r *Resolver) OpeningHours() graph.OpeningHoursResolver { return &openingHo
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+// Subscription returns graph.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
 // Work returns graph.WorkResolver implementation.
 func (r *Resolver) Work() graph.WorkResolver { return &workResolver{r} }
 
 type (
-	accountResolver       struct{ *Resolver }
-	catalogRecordResolver struct{ *Resolver }
-	holdingResolver       struct{ *Resolver }
-	itemResolver          struct{ *Resolver }
-	libraryResolver       struct{ *Resolver }
-	linkResolver          struct{ *Resolver }
-	mutationResolver      struct{ *Resolver }
-	openingHoursResolver  struct{ *Resolver }
-	queryResolver         struct{ *Resolver }
-	workResolver          struct{ *Resolver }
+	accountResolver                 struct{ *Resolver }
+	cardVerificationResolver        struct{ *Resolver }
+	catalogRecordResolver           struct{ *Resolver }
+	digitalCardResolver             struct{ *Resolver }
+	ebookHoldResolver               struct{ *Resolver }
+	ebookLicenseResolver            struct{ *Resolver }
+	ebookLoanResolver               struct{ *Resolver }
+	ebookTitleResolver              struct{ *Resolver }
+	holdingResolver                 struct{ *Resolver }
+	itemResolver                    struct{ *Resolver }
+	libraryResolver                 struct{ *Resolver }
+	libraryCardResolver             struct{ *Resolver }
+	linkResolver                    struct{ *Resolver }
+	mutationResolver                struct{ *Resolver }
+	notificationResolver            struct{ *Resolver }
+	notificationPreferencesResolver struct{ *Resolver }
+	openingHoursResolver            struct{ *Resolver }
+	queryResolver                   struct{ *Resolver }
+	subscriptionResolver            struct{ *Resolver }
+	workResolver                    struct{ *Resolver }
 )

@@ -47,6 +47,24 @@ const dsnParams = "_pragma=journal_mode(WAL)" +
 	"&_pragma=mmap_size(268435456)" +
 	"&_txlock=immediate"
 
+// maxConns bounds the connection pool, all of which stays open between
+// bursts.
+//
+// Why a bound: SQLite has one write lock per database file, and connections
+// waiting for it do not queue; each polls it from its busy handler (up to
+// 100 ms apart) until busy_timeout runs out. With a connection per
+// goroutine, a burst of a thousand writers (a rush on one e-book) had a
+// thousand pollers and a lock holder starved of CPU, and writes failed with
+// SQLITE_BUSY although every transaction takes the lock up front
+// (_txlock=immediate). Why all idle: connections past the idle limit were
+// closed as each burst ended and opened again by the next, which SQLite
+// serialises on its global mutexes. Callers past the bound wait in
+// database/sql, as long as their context allows; reads still run on every
+// core. Code of this package holds one connection at a time (a transaction
+// queries through itself only, rows are closed before the next query), so
+// the bound cannot deadlock; keep it so.
+func maxConns() int { return max(16, 4*runtime.GOMAXPROCS(0)) }
+
 // DB is an open SQLite database with the schema migrated to the latest
 // version. It is safe for concurrent use.
 type DB struct {
@@ -68,7 +86,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db.SetMaxIdleConns(max(4, 2*runtime.GOMAXPROCS(0)))
+	db.SetMaxOpenConns(maxConns())
+	db.SetMaxIdleConns(maxConns())
 	d := &DB{sql: db}
 	if err := d.checkJournalMode(ctx); err != nil {
 		db.Close()
@@ -98,12 +117,18 @@ func (d *DB) checkJournalMode(ctx context.Context) error {
 // closes d.
 func (d *DB) Stores() *store.Set {
 	return &store.Set{
-		Kind:      "sqlite",
-		Libraries: &LibraryStore{db: d.sql},
-		Auth:      &AuthStore{db: d.sql},
-		Catalog:   &CatalogStore{db: d.sql},
-		Ping:      d.Ping,
-		Close:     func(context.Context) error { return d.Close() },
+		Kind:        "sqlite",
+		Libraries:   &LibraryStore{db: d.sql},
+		Auth:        &AuthStore{db: d.sql},
+		Ebooks:      &EbookStore{db: d.sql},
+		Events:      &EventStore{db: d.sql},
+		Catalog:     &CatalogStore{db: d.sql},
+		Cards:       &CardStore{db: d.sql},
+		Circulation: &CirculationStore{db: d.sql},
+		Ping:        d.Ping,
+		Close:       func(context.Context) error { return d.Close() },
+
+		Notifications: &NotificationStore{db: d.sql},
 	}
 }
 

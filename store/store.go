@@ -8,8 +8,13 @@ import (
 	"context"
 
 	"github.com/bacninh/thuvienso/auth"
+	"github.com/bacninh/thuvienso/card"
 	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/circulation"
+	"github.com/bacninh/thuvienso/ebooks"
+	"github.com/bacninh/thuvienso/events"
 	"github.com/bacninh/thuvienso/library"
+	"github.com/bacninh/thuvienso/notifications"
 )
 
 // Set is every domain store of one database.
@@ -19,6 +24,16 @@ type Set struct {
 	Libraries library.Store
 	Auth      auth.Store
 	Catalog   catalog.Store
+	// Cards keeps library cards and guardian–child links.
+	Cards card.Store
+	// Ebooks keeps e-book titles, licenses, loans and holds.
+	Ebooks ebooks.Store
+	// Events is the durable log of reader-facing events.
+	Events events.Store
+	// Notifications keeps push devices, preferences and the inbox.
+	Notifications notifications.Store
+	// Circulation keeps holds, loans, copy claims and closed days.
+	Circulation circulation.Store
 	// Ping reports whether the database answers.
 	Ping func(ctx context.Context) error
 	// Close releases the database.

@@ -23,9 +23,10 @@ import (
 const maxListed = 20
 
 // storeFlags are the store settings the tools accept besides the
-// environment (DATA_DIR, MONGODB_URI, MONGODB_DATABASE, LOG_LEVEL).
+// environment (DATA_DIR, MONGODB_URI, MONGODB_DATABASE, LOG_LEVEL), and
+// INDEX_DIR for the tools that set indexDir.
 type storeFlags struct {
-	dataDir, mongoURI, mongoDB, logLevel *string
+	dataDir, mongoURI, mongoDB, logLevel, indexDir *string
 }
 
 func addStoreFlags(fs *flag.FlagSet) storeFlags {
@@ -37,17 +38,22 @@ func addStoreFlags(fs *flag.FlagSet) storeFlags {
 	}
 }
 
-// openStore loads the configuration (environment, then the flags given)
-// and opens the store as the server does.
-func (sf storeFlags) openStore(ctx context.Context, getenv func(string) string) (*store.Set, *slog.Logger, error) {
+// load loads the configuration: the environment, then the flags given.
+func (sf storeFlags) load(getenv func(string) string) (*config.Config, error) {
 	var args []string
 	for name, v := range map[string]*string{"data-dir": sf.dataDir, "mongodb-uri": sf.mongoURI,
-		"mongodb-database": sf.mongoDB, "log-level": sf.logLevel} {
-		if *v != "" {
+		"mongodb-database": sf.mongoDB, "log-level": sf.logLevel, "index-dir": sf.indexDir} {
+		if v != nil && *v != "" {
 			args = append(args, "-"+name, *v)
 		}
 	}
-	cfg, err := config.Load(args, getenv)
+	return config.Load(args, getenv)
+}
+
+// openStore loads the configuration (environment, then the flags given)
+// and opens the store as the server does.
+func (sf storeFlags) openStore(ctx context.Context, getenv func(string) string) (*store.Set, *slog.Logger, error) {
+	cfg, err := sf.load(getenv)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -10,9 +10,81 @@ import (
 	"time"
 
 	"github.com/bacninh/thuvienso/auth"
+	"github.com/bacninh/thuvienso/card"
+	"github.com/bacninh/thuvienso/card/cardsvc"
 	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/ebooks"
 	"github.com/bacninh/thuvienso/library"
+	"github.com/bacninh/thuvienso/notifications"
 )
+
+// Input of activateStudent.
+type ActivateStudentInput struct {
+	// The student's account.
+	AccountID string `json:"accountId"`
+	// Their first password (at least 8 characters).
+	Password string `json:"password"`
+}
+
+// An activated student.
+type ActivateStudentPayload struct {
+	// The account id.
+	AccountID string `json:"accountId"`
+}
+
+// Input of addEbookLicense.
+type AddEbookLicenseInput struct {
+	// The title the license is for.
+	TitleID string `json:"titleId"`
+	// The license model.
+	Model ebooks.Model `json:"model"`
+	// Who may borrow; PROVINCE when omitted.
+	Scope *ebooks.Scope `json:"scope,omitempty"`
+	// The buying library, for `scope: LIBRARY`.
+	LibraryID *string `json:"libraryId,omitempty"`
+	// Let readers of the buying library's whole district borrow.
+	DistrictWide *bool `json:"districtWide,omitempty"`
+	// Concurrent copies (limited models).
+	Concurrency *int `json:"concurrency,omitempty"`
+	// Checkouts bought (METERED_CHECKOUTS).
+	Checkouts *int `json:"checkouts,omitempty"`
+	// When the license ends (METERED_TIME, ONE_COPY_MANY_USERS).
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// The longest one loan may be, in days; no cap when omitted.
+	MaxLoanDays *int `json:"maxLoanDays,omitempty"`
+}
+
+// The added license.
+type AddEbookLicensePayload struct {
+	// The new license.
+	License ebooks.License `json:"license"`
+}
+
+// Input of addEbookTitle.
+type AddEbookTitleInput struct {
+	// The catalog work this is an edition of.
+	WorkID string `json:"workId"`
+	// Kind of file.
+	Format ebooks.Format `json:"format"`
+	// Title.
+	Title string `json:"title"`
+	// Authors, main author first.
+	Authors []string `json:"authors,omitempty"`
+	// Language (BCP 47); `vi` when omitted.
+	Language *string `json:"language,omitempty"`
+	// Publisher.
+	Publisher *string `json:"publisher,omitempty"`
+	// Summary.
+	Summary *string `json:"summary,omitempty"`
+	// The file's name in the content store (letters, digits, `-`, `_`, `.`).
+	ContentRef string `json:"contentRef"`
+}
+
+// The added title.
+type AddEbookTitlePayload struct {
+	// The new title.
+	Title ebooks.Title `json:"title"`
+}
 
 // The result of register, login and refreshToken.
 type AuthPayload struct {
@@ -40,6 +112,58 @@ type Availability struct {
 	Libraries int `json:"libraries"`
 }
 
+// Input of blockCard.
+type BlockCardInput struct {
+	// The card number.
+	Number string `json:"number"`
+	// Why.
+	Reason card.BlockReason `json:"reason"`
+	// A librarian's note (at most 500 characters).
+	Note *string `json:"note,omitempty"`
+}
+
+// Input of borrowEbook.
+type BorrowEbookInput struct {
+	// The title to borrow.
+	TitleID string `json:"titleId"`
+	// Loan period: 7, 14 or 21 days; the format's default (14, audiobooks 21) when omitted.
+	Days *int `json:"days,omitempty"`
+	// Any string unique to this request; a retry with the same key returns the first answer.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// Join the queue instead of failing when no copy is free.
+	HoldIfUnavailable *bool `json:"holdIfUnavailable,omitempty"`
+	// With `holdIfUnavailable`: borrow as soon as a copy is reserved.
+	AutoBorrow *bool `json:"autoBorrow,omitempty"`
+}
+
+// What borrowEbook did: a loan, or (with `holdIfUnavailable`) a hold.
+type BorrowEbookPayload struct {
+	// The loan, when a copy was free.
+	Loan *ebooks.Loan `json:"loan,omitempty"`
+	// The hold placed instead, when no copy was free.
+	Hold *ebooks.HoldStatus `json:"hold,omitempty"`
+}
+
+// Names a link.
+type CardLinkInput struct {
+	// The guardian's account id.
+	GuardianID string `json:"guardianId"`
+	// The child's account id.
+	ChildID string `json:"childId"`
+}
+
+// A changed link.
+type CardLinkPayload struct {
+	// The link as it is now.
+	Link card.Link `json:"link"`
+}
+
+// Names a card.
+type CardNumberInput struct {
+	// The card number.
+	Number string `json:"number"`
+}
+
 // A password change.
 type ChangePasswordInput struct {
 	// The password in use now.
@@ -62,6 +186,76 @@ type ContactInput struct {
 	Email *string `json:"email,omitempty"`
 	// Web site.
 	Website *string `json:"website,omitempty"`
+}
+
+// A page of e-book holds.
+type EbookHoldConnection struct {
+	// Holds on this page.
+	Edges []*EbookHoldEdge `json:"edges"`
+	// Where this page is.
+	PageInfo PageInfo `json:"pageInfo"`
+	// Every hold in the list.
+	TotalCount int `json:"totalCount"`
+}
+
+// One e-book hold of a page.
+type EbookHoldEdge struct {
+	// Where to continue after this hold.
+	Cursor string `json:"cursor"`
+	// The hold.
+	Node ebooks.HoldStatus `json:"node"`
+}
+
+// Names an e-book hold.
+type EbookHoldInput struct {
+	// The hold.
+	HoldID string `json:"holdId"`
+}
+
+// A changed e-book hold.
+type EbookHoldPayload struct {
+	// The hold as it is now, with its place in the queue.
+	Hold ebooks.HoldStatus `json:"hold"`
+}
+
+// A page of e-book loans.
+type EbookLoanConnection struct {
+	// Loans on this page.
+	Edges []*EbookLoanEdge `json:"edges"`
+	// Where this page is.
+	PageInfo PageInfo `json:"pageInfo"`
+	// Every loan in the list.
+	TotalCount int `json:"totalCount"`
+}
+
+// One e-book loan of a page.
+type EbookLoanEdge struct {
+	// Where to continue after this loan.
+	Cursor string `json:"cursor"`
+	// The loan.
+	Node ebooks.Loan `json:"node"`
+}
+
+// A changed e-book loan.
+type EbookLoanPayload struct {
+	// The loan as it is now.
+	Loan ebooks.Loan `json:"loan"`
+}
+
+// A page of e-book titles.
+type EbookTitleConnection struct {
+	// Titles on this page.
+	Edges []*EbookTitleEdge `json:"edges"`
+	// Where this page is.
+	PageInfo PageInfo `json:"pageInfo"`
+}
+
+// One e-book title of a page.
+type EbookTitleEdge struct {
+	// Where to continue after this title.
+	Cursor string `json:"cursor"`
+	// The title.
+	Node ebooks.Title `json:"node"`
 }
 
 // Counts of one facet over all matching works.
@@ -134,6 +328,12 @@ type ImportRecordsPayload struct {
 	Problems []*ImportProblem `json:"problems"`
 }
 
+// A changed card.
+type LibraryCardPayload struct {
+	// The card as it is now.
+	Card card.Card `json:"card"`
+}
+
 // A page of libraries.
 type LibraryConnection struct {
 	// The libraries of this page with their cursors.
@@ -168,6 +368,16 @@ type LibraryFilter struct {
 	PickupOnly *bool `json:"pickupOnly,omitempty"`
 }
 
+// Input of linkChild.
+type LinkChildInput struct {
+	// The child's card number.
+	ChildCardNumber string `json:"childCardNumber"`
+	// The child's password: links at once when right.
+	ChildPassword *string `json:"childPassword,omitempty"`
+	// The guardian (librarians linking for someone); the logged-in reader when omitted.
+	GuardianID *string `json:"guardianId,omitempty"`
+}
+
 // A login attempt.
 type LoginInput struct {
 	// Email, phone number or library card number.
@@ -182,6 +392,18 @@ type LogoutPayload struct {
 	LoggedOut bool `json:"loggedOut"`
 }
 
+// What markAllNotificationsRead did.
+type MarkAllNotificationsReadPayload struct {
+	// How many were unread.
+	Marked int `json:"marked"`
+}
+
+// Input of markNotificationRead.
+type MarkNotificationReadInput struct {
+	// The notification.
+	ID string `json:"id"`
+}
+
 // Every change.
 type Mutation struct {
 }
@@ -194,6 +416,36 @@ type NearInput struct {
 	Lng float64 `json:"lng"`
 	// Radius in kilometres, at most 500.
 	RadiusKm float64 `json:"radiusKm"`
+}
+
+// A page of the inbox.
+type NotificationConnection struct {
+	// Notifications on this page.
+	Edges []*NotificationEdge `json:"edges"`
+	// Where this page is.
+	PageInfo PageInfo `json:"pageInfo"`
+	// Every notification in the list.
+	TotalCount int `json:"totalCount"`
+}
+
+// One notification of a page.
+type NotificationEdge struct {
+	// Where to continue after this one.
+	Cursor string `json:"cursor"`
+	// The notification.
+	Node notifications.Notification `json:"node"`
+}
+
+// A changed notification.
+type NotificationPayload struct {
+	// The notification as it is now.
+	Notification notifications.Notification `json:"notification"`
+}
+
+// The preferences as they are now.
+type NotificationPreferencesPayload struct {
+	// The preferences.
+	Preferences notifications.Preferences `json:"preferences"`
 }
 
 // One opening period.
@@ -218,6 +470,18 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// Input of placeEbookHold.
+type PlaceEbookHoldInput struct {
+	// The title to wait for.
+	TitleID string `json:"titleId"`
+	// Period of the loan the hold becomes; the format's default when omitted.
+	LoanDays *int `json:"loanDays,omitempty"`
+	// Borrow as soon as a copy is reserved, instead of waiting 72 hours for the reader.
+	AutoBorrow *bool `json:"autoBorrow,omitempty"`
+	// Any string unique to this request; a retry with the same key returns the first answer.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 // The root of every read.
 type Query struct {
 }
@@ -226,6 +490,22 @@ type Query struct {
 type RefreshTokenInput struct {
 	// The refresh token from the last login or refresh.
 	RefreshToken string `json:"refreshToken"`
+}
+
+// Input of registerDevice.
+type RegisterDeviceInput struct {
+	// The FCM registration token.
+	Token string `json:"token"`
+	// What the app runs on.
+	Platform notifications.Platform `json:"platform"`
+	// The app's language (`vi` or `en`); `vi` when omitted.
+	Locale *string `json:"locale,omitempty"`
+}
+
+// The registered device.
+type RegisterDevicePayload struct {
+	// The device.
+	Device notifications.Device `json:"device"`
 }
 
 // Fields of a new reader account.
@@ -244,6 +524,62 @@ type RegisterInput struct {
 	Category *auth.Category `json:"category,omitempty"`
 	// Preferred language; vi when omitted.
 	Language *Language `json:"language,omitempty"`
+}
+
+// Input of registerStudents.
+type RegisterStudentsInput struct {
+	// The school library.
+	SchoolLibraryID string `json:"schoolLibraryId"`
+	// The CSV text (UTF-8; comma, semicolon or tab separated).
+	CSV string `json:"csv"`
+}
+
+// What a bulk registration did.
+type RegisterStudentsPayload struct {
+	// Students registered now.
+	Created []*RegisteredStudent `json:"created"`
+	// Students registered before (left unchanged).
+	Existing []*RegisteredStudent `json:"existing"`
+	// Rows refused, by line.
+	Errors []*StudentRowError `json:"errors"`
+	// When the new students' cards expire (end of the school year).
+	CardsExpireAt time.Time `json:"cardsExpireAt"`
+}
+
+// A registered student.
+type RegisteredStudent struct {
+	// The CSV line (the header is line 1).
+	Line int `json:"line"`
+	// The student ID at the school.
+	StudentID string `json:"studentId"`
+	// Name.
+	Name string `json:"name"`
+	// Class.
+	Class string `json:"class"`
+	// The new account.
+	AccountID string `json:"accountId"`
+	// The card number.
+	CardNumber string `json:"cardNumber"`
+}
+
+// Input of renewEbook.
+type RenewEbookInput struct {
+	// The loan to extend.
+	LoanID string `json:"loanId"`
+	// Days to add: 7, 14 or 21; the format's default when omitted.
+	Days *int `json:"days,omitempty"`
+}
+
+// Input of reportCardLost.
+type ReportCardLostInput struct {
+	// Whose card; the logged-in account's when omitted.
+	AccountID *string `json:"accountId,omitempty"`
+}
+
+// Input of returnEbook.
+type ReturnEbookInput struct {
+	// The loan to end.
+	LoanID string `json:"loanId"`
 }
 
 // A page of search results.
@@ -292,6 +628,58 @@ type SearchFilter struct {
 	AvailableAt *string `json:"availableAt,omitempty"`
 }
 
+// Input of setCardSymbology.
+type SetCardSymbologyInput struct {
+	// Whose card; the logged-in account's when omitted.
+	AccountID *string `json:"accountId,omitempty"`
+	// How to draw the barcode.
+	Symbology card.Symbology `json:"symbology"`
+}
+
+// A refused CSV row.
+type StudentRowError struct {
+	// The CSV line.
+	Line int `json:"line"`
+	// The row's student ID, when readable.
+	StudentID *string `json:"studentId,omitempty"`
+	// The column at fault (name, class, studentId), when one is.
+	Field *string `json:"field,omitempty"`
+	// Why, in the request's language.
+	Message string `json:"message"`
+}
+
+// Live updates (over `graphql-transport-ws`, with the access token in `connection_init`).
+type Subscription struct {
+}
+
+// Input of suspendEbookHold.
+type SuspendEbookHoldInput struct {
+	// The hold.
+	HoldID string `json:"holdId"`
+	// When to wait again; until resumed when omitted.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// A removed link.
+type UnlinkChildPayload struct {
+	// The guardian's account id.
+	GuardianID string `json:"guardianId"`
+	// The child's account id.
+	ChildID string `json:"childId"`
+}
+
+// Input of unregisterDevice.
+type UnregisterDeviceInput struct {
+	// The FCM registration token.
+	Token string `json:"token"`
+}
+
+// An unregistered device.
+type UnregisterDevicePayload struct {
+	// Whether the token was registered to this reader.
+	Removed bool `json:"removed"`
+}
+
 // Changes to a library's details; omitted fields stay as they are.
 type UpdateLibraryInput struct {
 	// The library to change.
@@ -310,6 +698,90 @@ type UpdateLibraryInput struct {
 type UpdateLibraryPayload struct {
 	// The library as it is now.
 	Library library.Library `json:"library"`
+}
+
+// Input of updateNotificationPreferences.
+type UpdateNotificationPreferencesInput struct {
+	// The kinds to push; the others are not pushed.
+	Kinds []notifications.Kind `json:"kinds,omitempty"`
+	// Days before a due date to remind (1–14, at most five); empty for none.
+	DaysBeforeDue []int `json:"daysBeforeDue,omitempty"`
+	// Start of the quiet hours, `HH:MM`; equal to `quietEnd` turns them off.
+	QuietStart *string `json:"quietStart,omitempty"`
+	// End of the quiet hours, `HH:MM`.
+	QuietEnd *string `json:"quietEnd,omitempty"`
+	// The language of pushes.
+	Language *Language `json:"language,omitempty"`
+}
+
+// Input of verifyCard.
+type VerifyCardInput struct {
+	// The code read from the QR image.
+	Token string `json:"token"`
+}
+
+// The verification.
+type VerifyCardPayload struct {
+	// What the code proves.
+	Verification cardsvc.Verification `json:"verification"`
+}
+
+// The kind of a card's signed code.
+type CardPass string
+
+const (
+	// Valid 5 minutes; the app refreshes it while on screen.
+	CardPassOnline CardPass = "ONLINE"
+	// Valid 24 hours, for use without network.
+	CardPassOffline CardPass = "OFFLINE"
+)
+
+var AllCardPass = []CardPass{
+	CardPassOnline,
+	CardPassOffline,
+}
+
+func (e CardPass) IsValid() bool {
+	switch e {
+	case CardPassOnline, CardPassOffline:
+		return true
+	}
+	return false
+}
+
+func (e CardPass) String() string {
+	return string(e)
+}
+
+func (e *CardPass) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CardPass(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CardPass", str)
+	}
+	return nil
+}
+
+func (e CardPass) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CardPass) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CardPass) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // What went wrong, in `extensions.code` of every error. Clients switch on this,

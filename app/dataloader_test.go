@@ -1,0 +1,124 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/library"
+)
+
+// storeCalls counts calls per store method.
+type storeCalls struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *storeCalls) add(m string) {
+	c.mu.Lock()
+	c.n[m]++
+	c.mu.Unlock()
+}
+
+func (c *storeCalls) reset() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.n
+	c.n = map[string]int{}
+	return n
+}
+
+// countingCatalog counts the catalog reads a response makes.
+type countingCatalog struct {
+	catalog.Store
+	calls *storeCalls
+}
+
+func (s countingCatalog) Work(ctx context.Context, id string) (*catalog.StoredWork, error) {
+	s.calls.add("Work")
+	return s.Store.Work(ctx, id)
+}
+
+func (s countingCatalog) WorksByID(ctx context.Context, ids []string) ([]*catalog.StoredWork, error) {
+	s.calls.add("WorksByID")
+	return s.Store.WorksByID(ctx, ids)
+}
+
+func (s countingCatalog) ItemsByWork(ctx context.Context, ids []string) ([]*catalog.StoredItem, error) {
+	s.calls.add("ItemsByWork")
+	return s.Store.ItemsByWork(ctx, ids)
+}
+
+func (s countingCatalog) RecordsByWork(ctx context.Context, ids []string) ([]*catalog.StoredRecord, error) {
+	s.calls.add("RecordsByWork")
+	return s.Store.RecordsByWork(ctx, ids)
+}
+
+func (s countingCatalog) Item(ctx context.Context, barcode string) (*catalog.StoredItem, error) {
+	s.calls.add("Item")
+	return s.Store.Item(ctx, barcode)
+}
+
+// countingLibraries counts library reads.
+type countingLibraries struct {
+	library.Store
+	calls *storeCalls
+}
+
+func (s countingLibraries) Library(ctx context.Context, id string) (*library.Library, error) {
+	s.calls.add("Library")
+	return s.Store.Library(ctx, id)
+}
+
+func (s countingLibraries) LibrariesByID(ctx context.Context, ids []string) ([]*library.Library, error) {
+	s.calls.add("LibrariesByID")
+	return s.Store.LibrariesByID(ctx, ids)
+}
+
+// TestSearchPageCostsAFixedNumberOfStoreReads asks for a page of 50 works
+// with their records, holdings, copies, libraries and availability, and
+// counts the store round trips: the per-request loaders batch them, so the
+// count does not grow with the page (no N+1).
+func TestSearchPageCostsAFixedNumberOfStoreReads(t *testing.T) {
+	e := newCatalogEnv(t)
+	var bn, ts strings.Builder
+	bn.WriteString("title,author,isbn,year,publisher,barcode,call number,location\n")
+	ts.WriteString(bn.String())
+	for i := range 60 {
+		fmt.Fprintf(&bn, "Sổ tay nông nghiệp tập %d,Nguyễn Văn Nông,,2020,NXB Nông nghiệp,BN-NN-%03d,630 NG-N,Kho mở\n", i, i)
+		fmt.Fprintf(&ts, "Sổ tay nông nghiệp tập %d,Nguyễn Văn Nông,,2020,NXB Nông nghiệp,TS-NN-%03d,630 NG-N,Phòng đọc\n", i, i)
+	}
+	e.mustImport(t, "BN", bn.String())
+	e.mustImport(t, "BN-TS", ts.String())
+	e.indexed(t)
+
+	calls := &storeCalls{n: map[string]int{}}
+	e.a.Catalog.Store = countingCatalog{Store: e.a.Catalog.Store, calls: calls}
+	e.a.Libraries.Store = countingLibraries{Store: e.a.Libraries.Store, calls: calls}
+	const page = `query($first: Int) { search(query: "so tay nong nghiep", first: $first) { totalCount edges { node {
+	  id title records { library { name } }
+	  holdings { library { name parent { name } } total available onShelf items { barcode status library { code } } }
+	  availability { total available libraries } } } } }`
+	for _, n := range []int{5, 50} {
+		r := e.anon.do(page, map[string]any{"first": n})
+		if len(r.Errors) > 0 || len(field(r.Data, "search", "edges").([]any)) != n {
+			t.Fatalf("a page of %d: %+v", n, r.Errors)
+		}
+		got, total := calls.reset(), 0
+		for _, c := range got {
+			total += c
+		}
+		t.Logf("a page of %d works: %d store reads %v", n, total, got)
+		for m, c := range got {
+			if c > 2 {
+				t.Errorf("a page of %d works called %s %d times; the loaders should batch it", n, m, c)
+			}
+		}
+		if total > 8 {
+			t.Errorf("a page of %d works cost %d store reads, want a small fixed number", n, total)
+		}
+	}
+}
