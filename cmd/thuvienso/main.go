@@ -1,10 +1,12 @@
 // Command thuvienso is the Thư viện số server and its tools.
 //
 //	thuvienso [serve] [flags]      run the GraphQL server (the default)
-//	thuvienso keys rotate [flags]  make a new access-token signing key
+//	thuvienso keys rotate [-set access|card] [flags]  make a new signing key (access tokens, or card codes)
 //	thuvienso import --library CODE FILE…      import MARC, MARCXML or CSV files
 //	thuvienso harvest --library CODE [--set S] URL  harvest an OAI-PMH repository
+//	thuvienso reindex [flags]      rebuild the search index from the store (server stopped)
 //	thuvienso config               print the configuration table
+//	thuvienso bench catalog [flags]  measure import, indexing and search on a generated province
 //
 // Every flag has an environment variable; `thuvienso serve -h` lists them.
 package main
@@ -46,7 +48,7 @@ func run(args []string) error {
 		return serve(args)
 	case "keys":
 		if len(args) == 0 || args[0] != "rotate" {
-			return errors.New("usage: thuvienso keys rotate [-keep N] [flags]")
+			return errors.New("usage: thuvienso keys rotate [-set access|card] [-keep N] [flags]")
 		}
 		return rotateKeys(args[1:])
 	case "config":
@@ -59,8 +61,16 @@ func run(args []string) error {
 			return importFiles(ctx, args, os.Getenv, os.Stdout)
 		}
 		return harvestRepo(ctx, args, os.Getenv, os.Stdout)
+	case "bench":
+		ctx, stop := signalContext()
+		defer stop()
+		return benchCmd(ctx, args, os.Getenv, os.Stdout)
+	case "reindex":
+		ctx, stop := signalContext()
+		defer stop()
+		return reindex(ctx, args, os.Getenv, os.Stdout)
 	default:
-		return fmt.Errorf("unknown command %q (serve, import, harvest, keys rotate, config)", cmd)
+		return fmt.Errorf("unknown command %q (serve, import, harvest, reindex, keys rotate, config)", cmd)
 	}
 }
 
@@ -123,13 +133,13 @@ func coordinationKind(a *app.App) string {
 func rotateKeys(args []string) error {
 	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
 	keep := fs.Int("keep", 2, "previous keys to keep (tokens they signed keep verifying)")
-	set := fs.String("set", "access", "key set to rotate: access")
+	set := fs.String("set", "access", "key set to rotate: access (access tokens) or card (library card codes, /.well-known/jwks.json)")
 	dataDir := fs.String("data-dir", envOr("DATA_DIR", "./data"), "data folder (env DATA_DIR)")
 	keysDir := fs.String("keys-dir", os.Getenv("KEYS_DIR"), "keys folder (env KEYS_DIR; default DATA_DIR/keys)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *set != "access" {
+	if *set != "access" && *set != "card" {
 		return fmt.Errorf("unknown key set %q", *set)
 	}
 	dir := *keysDir
@@ -143,6 +153,12 @@ func rotateKeys(args []string) error {
 	k, err := ks.Rotate(*keep)
 	if err != nil {
 		return err
+	}
+	if *set == "card" {
+		// cardsvc.KeyRing follows its folder.
+		fmt.Printf("new card key %s; running servers sign with it from their next card code on, "+
+			"and the codes of the previous keys kept (-keep %d) verify until they expire\n", k.ID, *keep)
+		return nil
 	}
 	fmt.Printf("new %s key %s; running servers pick it up on restart\n", *set, k.ID)
 	return nil
