@@ -254,16 +254,16 @@ var (
 	// ErrTokenInvalid means a card code is malformed, forged, or signed by a
 	// key that is no longer published.
 	ErrTokenInvalid = thuvienso.E(thuvienso.CodeBadUserInput, "this card code is not valid",
-		"Mã thẻ không hợp lệ").WithField("token")
+		"Mã thẻ không hợp lệ").WithField("input.token")
 	// ErrTokenExpired means a card code is past its validity; the reader's
 	// app shows a fresh one.
 	ErrTokenExpired = thuvienso.E(thuvienso.CodeBadUserInput, "this card code has expired; ask the reader to refresh it",
-		"Mã thẻ đã hết hạn; hãy đề nghị bạn đọc làm mới mã").WithField("token")
+		"Mã thẻ đã hết hạn; hãy đề nghị bạn đọc làm mới mã").WithField("input.token")
 	// ErrTokenReplayed means the same card code was shown before: a copy or
 	// a screenshot.
 	ErrTokenReplayed = thuvienso.E(thuvienso.CodeBadUserInput,
 		"this card code was already used; ask the reader to show a fresh one",
-		"Mã thẻ này đã được sử dụng; hãy đề nghị bạn đọc hiển thị mã mới").WithField("token")
+		"Mã thẻ này đã được sử dụng; hãy đề nghị bạn đọc hiển thị mã mới").WithField("input.token")
 	// ErrCardLost means the card was reported lost.
 	ErrCardLost = thuvienso.E(thuvienso.CodeForbidden, "this card was reported lost and is no longer valid",
 		"Thẻ này đã được báo mất và không còn giá trị")

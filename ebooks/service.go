@@ -150,7 +150,7 @@ func (s *Service) AddTitle(ctx context.Context, actor auth.Actor, t *Title) (*Ti
 	case c.WorkID == "":
 		return nil, thuvienso.Invalid("input.workId", "an e-book belongs to a catalog work", "sách điện tử phải thuộc một tác phẩm trong mục lục")
 	case c.Name == "":
-		return nil, thuvienso.Invalid("input.name", "the title is empty", "tên sách đang để trống")
+		return nil, thuvienso.Invalid("input.title", "the title is empty", "tên sách đang để trống")
 	case !c.Format.Valid():
 		return nil, thuvienso.Invalid("input.format", "the format must be EPUB, PDF or AUDIOBOOK", "định dạng phải là EPUB, PDF hoặc AUDIOBOOK")
 	case strings.TrimSpace(c.ContentRef) == "":

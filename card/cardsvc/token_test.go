@@ -153,7 +153,7 @@ func TestBadTokensAreRefused(t *testing.T) {
 			wantErr(t, "ParseToken", err, tc.want)
 			_, err = e.svc.VerifyCard(e.ctx, desk, tc.token)
 			wantErr(t, "VerifyCard", err, tc.want)
-			wantCode(t, "VerifyCard", err, thuvienso.CodeBadUserInput, "token")
+			wantCode(t, "VerifyCard", err, thuvienso.CodeBadUserInput, "input.token")
 		})
 	}
 	// The good one still verifies: none of the above used its nonce.
@@ -280,7 +280,7 @@ func TestReplayedTokenIsRefused(t *testing.T) {
 	for _, d := range []auth.Actor{desk, otherDesk} {
 		_, err = e.svc.VerifyCard(e.ctx, d, tok)
 		wantErr(t, "the same code again", err, card.ErrTokenReplayed)
-		wantCode(t, "the same code again", err, thuvienso.CodeBadUserInput, "token")
+		wantCode(t, "the same code again", err, thuvienso.CodeBadUserInput, "input.token")
 	}
 	// The offline pass is good once online too.
 	pass := e.digital(me, acc.ID, cardsvc.PassOffline).Token
