@@ -563,3 +563,20 @@ func (s *Service) Loan(ctx context.Context, actor auth.Actor, loanID string) (*L
 	}
 	return l, nil
 }
+
+// StatusOf returns a loan as its reader sees it in MyLoans (overdue,
+// renewable and if not why), for answers to staff operations.
+func (s *Service) StatusOf(ctx context.Context, l *Loan) (*LoanStatus, error) {
+	accs, err := s.accounts.AccountsByID(ctx, []string{l.ReaderID})
+	if err != nil {
+		return nil, fmt.Errorf("loan %s: %w", l.ID, err)
+	}
+	if len(accs) == 0 {
+		return nil, fmt.Errorf("loan %s: reader %s: %w", l.ID, l.ReaderID, thuvienso.ErrNotFound)
+	}
+	st, err := s.loanStatuses(ctx, accs[0], []*Loan{l})
+	if err != nil {
+		return nil, fmt.Errorf("loan %s: %w", l.ID, err)
+	}
+	return st[0], nil
+}

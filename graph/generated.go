@@ -17,6 +17,7 @@ import (
 	"github.com/bacninh/thuvienso/card"
 	"github.com/bacninh/thuvienso/card/cardsvc"
 	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/circulation"
 	"github.com/bacninh/thuvienso/ebooks"
 	"github.com/bacninh/thuvienso/graph/model"
 	"github.com/bacninh/thuvienso/library"
@@ -45,11 +46,13 @@ type ResolverRoot interface {
 	EbookLicense() EbookLicenseResolver
 	EbookLoan() EbookLoanResolver
 	EbookTitle() EbookTitleResolver
+	Hold() HoldResolver
 	Holding() HoldingResolver
 	Item() ItemResolver
 	Library() LibraryResolver
 	LibraryCard() LibraryCardResolver
 	Link() LinkResolver
+	Loan() LoanResolver
 	Mutation() MutationResolver
 	Notification() NotificationResolver
 	NotificationPreferences() NotificationPreferencesResolver
@@ -141,6 +144,14 @@ type ComplexityRoot struct {
 
 	ChangePasswordPayload struct {
 		Account func(childComplexity int) int
+	}
+
+	CheckInPayload struct {
+		Action      func(childComplexity int) int
+		Destination func(childComplexity int) int
+		Hold        func(childComplexity int) int
+		Item        func(childComplexity int) int
+		Loan        func(childComplexity int) int
 	}
 
 	Contact struct {
@@ -306,6 +317,37 @@ type ComplexityRoot struct {
 		Title   func(childComplexity int) int
 	}
 
+	Hold struct {
+		CreatedAt      func(childComplexity int) int
+		Estimate       func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Item           func(childComplexity int) int
+		PickupDeadline func(childComplexity int) int
+		PickupLibrary  func(childComplexity int) int
+		Position       func(childComplexity int) int
+		QueueLength    func(childComplexity int) int
+		ReadyAt        func(childComplexity int) int
+		RequestedItem  func(childComplexity int) int
+		State          func(childComplexity int) int
+		SuspendedUntil func(childComplexity int) int
+		Work           func(childComplexity int) int
+	}
+
+	HoldConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	HoldEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	HoldPayload struct {
+		Hold func(childComplexity int) int
+	}
+
 	Holding struct {
 		Available   func(childComplexity int) int
 		CallNumbers func(childComplexity int) int
@@ -342,6 +384,10 @@ type ComplexityRoot struct {
 		Location   func(childComplexity int) int
 		Status     func(childComplexity int) int
 		Work       func(childComplexity int) int
+	}
+
+	ItemPayload struct {
+		Item func(childComplexity int) int
 	}
 
 	Library struct {
@@ -403,6 +449,36 @@ type ComplexityRoot struct {
 		Link    func(childComplexity int) int
 	}
 
+	Loan struct {
+		CheckedOutAt       func(childComplexity int) int
+		DueAt              func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Item               func(childComplexity int) int
+		Library            func(childComplexity int) int
+		NotRenewableReason func(childComplexity int) int
+		Overdue            func(childComplexity int) int
+		Renewable          func(childComplexity int) int
+		Renewals           func(childComplexity int) int
+		ReturnedAt         func(childComplexity int) int
+		State              func(childComplexity int) int
+		Work               func(childComplexity int) int
+	}
+
+	LoanConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	LoanEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	LoanPayload struct {
+		Loan func(childComplexity int) int
+	}
+
 	LogoutPayload struct {
 		LoggedOut func(childComplexity int) int
 	}
@@ -419,25 +495,38 @@ type ComplexityRoot struct {
 		BlockCard                     func(childComplexity int, input model.BlockCardInput) int
 		BorrowEbook                   func(childComplexity int, input model.BorrowEbookInput) int
 		CancelEbookHold               func(childComplexity int, input model.EbookHoldInput) int
+		CancelHold                    func(childComplexity int, input model.HoldInput) int
 		ChangePassword                func(childComplexity int, input model.ChangePasswordInput) int
+		ChangePickupLibrary           func(childComplexity int, input model.ChangePickupLibraryInput) int
+		CheckIn                       func(childComplexity int, input model.CheckInInput) int
+		CheckOut                      func(childComplexity int, input model.CheckOutInput) int
 		ImportRecords                 func(childComplexity int, input model.ImportRecordsInput) int
 		LinkChild                     func(childComplexity int, input model.LinkChildInput) int
 		Login                         func(childComplexity int, input model.LoginInput) int
 		Logout                        func(childComplexity int) int
 		MarkAllNotificationsRead      func(childComplexity int) int
+		MarkItemDamaged               func(childComplexity int, input model.ItemBarcodeInput) int
+		MarkItemFound                 func(childComplexity int, input model.CheckInInput) int
+		MarkItemLost                  func(childComplexity int, input model.ItemBarcodeInput) int
 		MarkNotificationRead          func(childComplexity int, input model.MarkNotificationReadInput) int
 		PlaceEbookHold                func(childComplexity int, input model.PlaceEbookHoldInput) int
+		PlaceHold                     func(childComplexity int, input model.PlaceHoldInput) int
+		ReceiveTransit                func(childComplexity int, input model.CheckInInput) int
 		RefreshToken                  func(childComplexity int, input model.RefreshTokenInput) int
 		Register                      func(childComplexity int, input model.RegisterInput) int
 		RegisterDevice                func(childComplexity int, input model.RegisterDeviceInput) int
 		RegisterStudents              func(childComplexity int, input model.RegisterStudentsInput) int
+		RenewAllLoans                 func(childComplexity int) int
 		RenewCard                     func(childComplexity int, input model.CardNumberInput) int
 		RenewEbook                    func(childComplexity int, input model.RenewEbookInput) int
+		RenewLoan                     func(childComplexity int, input model.RenewLoanInput) int
 		ReportCardLost                func(childComplexity int, input model.ReportCardLostInput) int
 		ResumeEbookHold               func(childComplexity int, input model.EbookHoldInput) int
+		ResumeHold                    func(childComplexity int, input model.HoldInput) int
 		ReturnEbook                   func(childComplexity int, input model.ReturnEbookInput) int
 		SetCardSymbology              func(childComplexity int, input model.SetCardSymbologyInput) int
 		SuspendEbookHold              func(childComplexity int, input model.SuspendEbookHoldInput) int
+		SuspendHold                   func(childComplexity int, input model.SuspendHoldInput) int
 		UnblockCard                   func(childComplexity int, input model.CardNumberInput) int
 		UnlinkChild                   func(childComplexity int, input model.CardLinkInput) int
 		UnregisterDevice              func(childComplexity int, input model.UnregisterDeviceInput) int
@@ -505,6 +594,9 @@ type ComplexityRoot struct {
 		DigitalCard             func(childComplexity int, accountID *string, pass *model.CardPass) int
 		EbookTitle              func(childComplexity int, id string) int
 		EbookTitles             func(childComplexity int, query *string, format *ebooks.Format, first *int, after *string) int
+		HoldQueue               func(childComplexity int, workID string) int
+		HoldShelf               func(childComplexity int, libraryID string) int
+		IncomingTransits        func(childComplexity int, libraryID string) int
 		Item                    func(childComplexity int, barcode string) int
 		Libraries               func(childComplexity int, filter *model.LibraryFilter, first *int, after *string) int
 		Library                 func(childComplexity int, id *string, code *string) int
@@ -513,6 +605,8 @@ type ComplexityRoot struct {
 		MyDevices               func(childComplexity int) int
 		MyEbookHolds            func(childComplexity int, includeEnded *bool, first *int, after *string) int
 		MyEbookLoans            func(childComplexity int, includeEnded *bool, first *int, after *string) int
+		MyHolds                 func(childComplexity int, includeEnded *bool, first *int, after *string) int
+		MyLoans                 func(childComplexity int, includeEnded *bool, first *int, after *string) int
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
 		Search                  func(childComplexity int, query *string, filter *model.SearchFilter, sort *search.Sort, first *int, after *string, facetSize *int) int
@@ -539,6 +633,16 @@ type ComplexityRoot struct {
 		Line       func(childComplexity int) int
 		Name       func(childComplexity int) int
 		StudentID  func(childComplexity int) int
+	}
+
+	RenewAllLoansPayload struct {
+		Results func(childComplexity int) int
+	}
+
+	RenewLoanResult struct {
+		Loan    func(childComplexity int) int
+		Reason  func(childComplexity int) int
+		Renewed func(childComplexity int) int
 	}
 
 	SearchConnection struct {
@@ -587,6 +691,11 @@ type ComplexityRoot struct {
 
 	VerifyCardPayload struct {
 		Verification func(childComplexity int) int
+	}
+
+	WaitRange struct {
+		Earliest func(childComplexity int) int
+		Latest   func(childComplexity int) int
 	}
 
 	Work struct {
@@ -665,6 +774,13 @@ type EbookTitleResolver interface {
 	Availability(ctx context.Context, obj *ebooks.Title) (*ebooks.Availability, error)
 	Licenses(ctx context.Context, obj *ebooks.Title) ([]*ebooks.License, error)
 }
+type HoldResolver interface {
+	Work(ctx context.Context, obj *circulation.HoldStatus) (*catalog.StoredWork, error)
+	RequestedItem(ctx context.Context, obj *circulation.HoldStatus) (*catalog.StoredItem, error)
+	PickupLibrary(ctx context.Context, obj *circulation.HoldStatus) (*library.Library, error)
+
+	Item(ctx context.Context, obj *circulation.HoldStatus) (*catalog.StoredItem, error)
+}
 type HoldingResolver interface {
 	Library(ctx context.Context, obj *catalog.Holding) (*library.Library, error)
 }
@@ -694,6 +810,13 @@ type LibraryCardResolver interface {
 }
 type LinkResolver interface {
 	Note(ctx context.Context, obj *catalog.Link) (*string, error)
+}
+type LoanResolver interface {
+	Item(ctx context.Context, obj *circulation.LoanStatus) (*catalog.StoredItem, error)
+	Work(ctx context.Context, obj *circulation.LoanStatus) (*catalog.StoredWork, error)
+	Library(ctx context.Context, obj *circulation.LoanStatus) (*library.Library, error)
+
+	NotRenewableReason(ctx context.Context, obj *circulation.LoanStatus) (*string, error)
 }
 type MutationResolver interface {
 	Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error)
@@ -728,6 +851,19 @@ type MutationResolver interface {
 	MarkNotificationRead(ctx context.Context, input model.MarkNotificationReadInput) (*model.NotificationPayload, error)
 	MarkAllNotificationsRead(ctx context.Context) (*model.MarkAllNotificationsReadPayload, error)
 	UpdateNotificationPreferences(ctx context.Context, input model.UpdateNotificationPreferencesInput) (*model.NotificationPreferencesPayload, error)
+	PlaceHold(ctx context.Context, input model.PlaceHoldInput) (*model.HoldPayload, error)
+	CancelHold(ctx context.Context, input model.HoldInput) (*model.HoldPayload, error)
+	SuspendHold(ctx context.Context, input model.SuspendHoldInput) (*model.HoldPayload, error)
+	ResumeHold(ctx context.Context, input model.HoldInput) (*model.HoldPayload, error)
+	ChangePickupLibrary(ctx context.Context, input model.ChangePickupLibraryInput) (*model.HoldPayload, error)
+	RenewLoan(ctx context.Context, input model.RenewLoanInput) (*model.LoanPayload, error)
+	RenewAllLoans(ctx context.Context) (*model.RenewAllLoansPayload, error)
+	CheckOut(ctx context.Context, input model.CheckOutInput) (*model.LoanPayload, error)
+	CheckIn(ctx context.Context, input model.CheckInInput) (*model.CheckInPayload, error)
+	ReceiveTransit(ctx context.Context, input model.CheckInInput) (*model.CheckInPayload, error)
+	MarkItemLost(ctx context.Context, input model.ItemBarcodeInput) (*model.ItemPayload, error)
+	MarkItemDamaged(ctx context.Context, input model.ItemBarcodeInput) (*model.ItemPayload, error)
+	MarkItemFound(ctx context.Context, input model.CheckInInput) (*model.CheckInPayload, error)
 }
 type NotificationResolver interface {
 	Title(ctx context.Context, obj *notifications.Notification) (string, error)
@@ -766,6 +902,11 @@ type QueryResolver interface {
 	UnreadNotificationCount(ctx context.Context) (int, error)
 	NotificationPreferences(ctx context.Context) (*notifications.Preferences, error)
 	MyDevices(ctx context.Context) ([]*notifications.Device, error)
+	MyHolds(ctx context.Context, includeEnded *bool, first *int, after *string) (*model.HoldConnection, error)
+	MyLoans(ctx context.Context, includeEnded *bool, first *int, after *string) (*model.LoanConnection, error)
+	HoldShelf(ctx context.Context, libraryID string) ([]*circulation.HoldStatus, error)
+	IncomingTransits(ctx context.Context, libraryID string) ([]*circulation.HoldStatus, error)
+	HoldQueue(ctx context.Context, workID string) ([]*circulation.HoldStatus, error)
 }
 type SubscriptionResolver interface {
 	NotificationReceived(ctx context.Context) (<-chan *notifications.Notification, error)
@@ -1080,6 +1221,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChangePasswordPayload.Account(childComplexity), true
+
+	case "CheckInPayload.action":
+		if e.ComplexityRoot.CheckInPayload.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInPayload.Action(childComplexity), true
+	case "CheckInPayload.destination":
+		if e.ComplexityRoot.CheckInPayload.Destination == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInPayload.Destination(childComplexity), true
+	case "CheckInPayload.hold":
+		if e.ComplexityRoot.CheckInPayload.Hold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInPayload.Hold(childComplexity), true
+	case "CheckInPayload.item":
+		if e.ComplexityRoot.CheckInPayload.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInPayload.Item(childComplexity), true
+	case "CheckInPayload.loan":
+		if e.ComplexityRoot.CheckInPayload.Loan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInPayload.Loan(childComplexity), true
 
 	case "Contact.email":
 		if e.ComplexityRoot.Contact.Email == nil {
@@ -1685,6 +1857,124 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Highlights.Title(childComplexity), true
 
+	case "Hold.createdAt":
+		if e.ComplexityRoot.Hold.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.CreatedAt(childComplexity), true
+	case "Hold.estimatedWait":
+		if e.ComplexityRoot.Hold.Estimate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.Estimate(childComplexity), true
+	case "Hold.id":
+		if e.ComplexityRoot.Hold.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.ID(childComplexity), true
+	case "Hold.item":
+		if e.ComplexityRoot.Hold.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.Item(childComplexity), true
+	case "Hold.pickupDeadline":
+		if e.ComplexityRoot.Hold.PickupDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.PickupDeadline(childComplexity), true
+	case "Hold.pickupLibrary":
+		if e.ComplexityRoot.Hold.PickupLibrary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.PickupLibrary(childComplexity), true
+	case "Hold.position":
+		if e.ComplexityRoot.Hold.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.Position(childComplexity), true
+	case "Hold.queueLength":
+		if e.ComplexityRoot.Hold.QueueLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.QueueLength(childComplexity), true
+	case "Hold.readyAt":
+		if e.ComplexityRoot.Hold.ReadyAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.ReadyAt(childComplexity), true
+	case "Hold.requestedItem":
+		if e.ComplexityRoot.Hold.RequestedItem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.RequestedItem(childComplexity), true
+	case "Hold.state":
+		if e.ComplexityRoot.Hold.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.State(childComplexity), true
+	case "Hold.suspendedUntil":
+		if e.ComplexityRoot.Hold.SuspendedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.SuspendedUntil(childComplexity), true
+	case "Hold.work":
+		if e.ComplexityRoot.Hold.Work == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hold.Work(childComplexity), true
+
+	case "HoldConnection.edges":
+		if e.ComplexityRoot.HoldConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldConnection.Edges(childComplexity), true
+	case "HoldConnection.pageInfo":
+		if e.ComplexityRoot.HoldConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldConnection.PageInfo(childComplexity), true
+	case "HoldConnection.totalCount":
+		if e.ComplexityRoot.HoldConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldConnection.TotalCount(childComplexity), true
+
+	case "HoldEdge.cursor":
+		if e.ComplexityRoot.HoldEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldEdge.Cursor(childComplexity), true
+	case "HoldEdge.node":
+		if e.ComplexityRoot.HoldEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldEdge.Node(childComplexity), true
+
+	case "HoldPayload.hold":
+		if e.ComplexityRoot.HoldPayload.Hold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldPayload.Hold(childComplexity), true
+
 	case "Holding.available":
 		if e.ComplexityRoot.Holding.Available == nil {
 			break
@@ -1844,6 +2134,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Item.Work(childComplexity), true
+
+	case "ItemPayload.item":
+		if e.ComplexityRoot.ItemPayload.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemPayload.Item(childComplexity), true
 
 	case "Library.address":
 		if e.ComplexityRoot.Library.Address == nil {
@@ -2080,6 +2377,118 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LinkedCard.Link(childComplexity), true
 
+	case "Loan.checkedOutAt":
+		if e.ComplexityRoot.Loan.CheckedOutAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.CheckedOutAt(childComplexity), true
+	case "Loan.dueAt":
+		if e.ComplexityRoot.Loan.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.DueAt(childComplexity), true
+	case "Loan.id":
+		if e.ComplexityRoot.Loan.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.ID(childComplexity), true
+	case "Loan.item":
+		if e.ComplexityRoot.Loan.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.Item(childComplexity), true
+	case "Loan.library":
+		if e.ComplexityRoot.Loan.Library == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.Library(childComplexity), true
+	case "Loan.notRenewableReason":
+		if e.ComplexityRoot.Loan.NotRenewableReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.NotRenewableReason(childComplexity), true
+	case "Loan.overdue":
+		if e.ComplexityRoot.Loan.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.Overdue(childComplexity), true
+	case "Loan.renewable":
+		if e.ComplexityRoot.Loan.Renewable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.Renewable(childComplexity), true
+	case "Loan.renewals":
+		if e.ComplexityRoot.Loan.Renewals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.Renewals(childComplexity), true
+	case "Loan.returnedAt":
+		if e.ComplexityRoot.Loan.ReturnedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.ReturnedAt(childComplexity), true
+	case "Loan.state":
+		if e.ComplexityRoot.Loan.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.State(childComplexity), true
+	case "Loan.work":
+		if e.ComplexityRoot.Loan.Work == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.Work(childComplexity), true
+
+	case "LoanConnection.edges":
+		if e.ComplexityRoot.LoanConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanConnection.Edges(childComplexity), true
+	case "LoanConnection.pageInfo":
+		if e.ComplexityRoot.LoanConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanConnection.PageInfo(childComplexity), true
+	case "LoanConnection.totalCount":
+		if e.ComplexityRoot.LoanConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanConnection.TotalCount(childComplexity), true
+
+	case "LoanEdge.cursor":
+		if e.ComplexityRoot.LoanEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanEdge.Cursor(childComplexity), true
+	case "LoanEdge.node":
+		if e.ComplexityRoot.LoanEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanEdge.Node(childComplexity), true
+
+	case "LoanPayload.loan":
+		if e.ComplexityRoot.LoanPayload.Loan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanPayload.Loan(childComplexity), true
+
 	case "LogoutPayload.loggedOut":
 		if e.ComplexityRoot.LogoutPayload.LoggedOut == nil {
 			break
@@ -2171,6 +2580,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelEbookHold(childComplexity, args["input"].(model.EbookHoldInput)), true
+	case "Mutation.cancelHold":
+		if e.ComplexityRoot.Mutation.CancelHold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelHold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelHold(childComplexity, args["input"].(model.HoldInput)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -2182,6 +2602,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.changePickupLibrary":
+		if e.ComplexityRoot.Mutation.ChangePickupLibrary == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePickupLibrary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePickupLibrary(childComplexity, args["input"].(model.ChangePickupLibraryInput)), true
+	case "Mutation.checkIn":
+		if e.ComplexityRoot.Mutation.CheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckIn(childComplexity, args["input"].(model.CheckInInput)), true
+	case "Mutation.checkOut":
+		if e.ComplexityRoot.Mutation.CheckOut == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkOut_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckOut(childComplexity, args["input"].(model.CheckOutInput)), true
 	case "Mutation.importRecords":
 		if e.ComplexityRoot.Mutation.ImportRecords == nil {
 			break
@@ -2227,6 +2680,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkAllNotificationsRead(childComplexity), true
+	case "Mutation.markItemDamaged":
+		if e.ComplexityRoot.Mutation.MarkItemDamaged == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markItemDamaged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkItemDamaged(childComplexity, args["input"].(model.ItemBarcodeInput)), true
+	case "Mutation.markItemFound":
+		if e.ComplexityRoot.Mutation.MarkItemFound == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markItemFound_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkItemFound(childComplexity, args["input"].(model.CheckInInput)), true
+	case "Mutation.markItemLost":
+		if e.ComplexityRoot.Mutation.MarkItemLost == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markItemLost_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkItemLost(childComplexity, args["input"].(model.ItemBarcodeInput)), true
 	case "Mutation.markNotificationRead":
 		if e.ComplexityRoot.Mutation.MarkNotificationRead == nil {
 			break
@@ -2249,6 +2735,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PlaceEbookHold(childComplexity, args["input"].(model.PlaceEbookHoldInput)), true
+	case "Mutation.placeHold":
+		if e.ComplexityRoot.Mutation.PlaceHold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_placeHold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PlaceHold(childComplexity, args["input"].(model.PlaceHoldInput)), true
+	case "Mutation.receiveTransit":
+		if e.ComplexityRoot.Mutation.ReceiveTransit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_receiveTransit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReceiveTransit(childComplexity, args["input"].(model.CheckInInput)), true
 	case "Mutation.refreshToken":
 		if e.ComplexityRoot.Mutation.RefreshToken == nil {
 			break
@@ -2293,6 +2801,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterStudents(childComplexity, args["input"].(model.RegisterStudentsInput)), true
+	case "Mutation.renewAllLoans":
+		if e.ComplexityRoot.Mutation.RenewAllLoans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RenewAllLoans(childComplexity), true
 	case "Mutation.renewCard":
 		if e.ComplexityRoot.Mutation.RenewCard == nil {
 			break
@@ -2315,6 +2829,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RenewEbook(childComplexity, args["input"].(model.RenewEbookInput)), true
+	case "Mutation.renewLoan":
+		if e.ComplexityRoot.Mutation.RenewLoan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renewLoan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenewLoan(childComplexity, args["input"].(model.RenewLoanInput)), true
 	case "Mutation.reportCardLost":
 		if e.ComplexityRoot.Mutation.ReportCardLost == nil {
 			break
@@ -2337,6 +2862,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResumeEbookHold(childComplexity, args["input"].(model.EbookHoldInput)), true
+	case "Mutation.resumeHold":
+		if e.ComplexityRoot.Mutation.ResumeHold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resumeHold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResumeHold(childComplexity, args["input"].(model.HoldInput)), true
 	case "Mutation.returnEbook":
 		if e.ComplexityRoot.Mutation.ReturnEbook == nil {
 			break
@@ -2370,6 +2906,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SuspendEbookHold(childComplexity, args["input"].(model.SuspendEbookHoldInput)), true
+	case "Mutation.suspendHold":
+		if e.ComplexityRoot.Mutation.SuspendHold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_suspendHold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SuspendHold(childComplexity, args["input"].(model.SuspendHoldInput)), true
 	case "Mutation.unblockCard":
 		if e.ComplexityRoot.Mutation.UnblockCard == nil {
 			break
@@ -2679,6 +3226,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EbookTitles(childComplexity, args["query"].(*string), args["format"].(*ebooks.Format), args["first"].(*int), args["after"].(*string)), true
+	case "Query.holdQueue":
+		if e.ComplexityRoot.Query.HoldQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_holdQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.HoldQueue(childComplexity, args["workId"].(string)), true
+	case "Query.holdShelf":
+		if e.ComplexityRoot.Query.HoldShelf == nil {
+			break
+		}
+
+		args, err := ec.field_Query_holdShelf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.HoldShelf(childComplexity, args["libraryId"].(string)), true
+	case "Query.incomingTransits":
+		if e.ComplexityRoot.Query.IncomingTransits == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incomingTransits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IncomingTransits(childComplexity, args["libraryId"].(string)), true
 
 	case "Query.item":
 		if e.ComplexityRoot.Query.Item == nil {
@@ -2753,6 +3333,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyEbookLoans(childComplexity, args["includeEnded"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.myHolds":
+		if e.ComplexityRoot.Query.MyHolds == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myHolds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyHolds(childComplexity, args["includeEnded"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.myLoans":
+		if e.ComplexityRoot.Query.MyLoans == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myLoans_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyLoans(childComplexity, args["includeEnded"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.notificationPreferences":
 		if e.ComplexityRoot.Query.NotificationPreferences == nil {
 			break
@@ -2878,6 +3480,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegisteredStudent.StudentID(childComplexity), true
+
+	case "RenewAllLoansPayload.results":
+		if e.ComplexityRoot.RenewAllLoansPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewAllLoansPayload.Results(childComplexity), true
+
+	case "RenewLoanResult.loan":
+		if e.ComplexityRoot.RenewLoanResult.Loan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewLoanResult.Loan(childComplexity), true
+	case "RenewLoanResult.reason":
+		if e.ComplexityRoot.RenewLoanResult.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewLoanResult.Reason(childComplexity), true
+	case "RenewLoanResult.renewed":
+		if e.ComplexityRoot.RenewLoanResult.Renewed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewLoanResult.Renewed(childComplexity), true
 
 	case "SearchConnection.edges":
 		if e.ComplexityRoot.SearchConnection.Edges == nil {
@@ -3013,6 +3641,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VerifyCardPayload.Verification(childComplexity), true
+
+	case "WaitRange.earliest":
+		if e.ComplexityRoot.WaitRange.Earliest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WaitRange.Earliest(childComplexity), true
+	case "WaitRange.latest":
+		if e.ComplexityRoot.WaitRange.Latest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WaitRange.Latest(childComplexity), true
 
 	case "Work.authors":
 		if e.ComplexityRoot.Work.Authors == nil {
@@ -3152,9 +3793,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CardLinkInput", ec.unmarshalInputCardLinkInput),
 			graphql.NewInputUnmarshaler("CardNumberInput", ec.unmarshalInputCardNumberInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
+			graphql.NewInputUnmarshaler("ChangePickupLibraryInput", ec.unmarshalInputChangePickupLibraryInput),
+			graphql.NewInputUnmarshaler("CheckInInput", ec.unmarshalInputCheckInInput),
+			graphql.NewInputUnmarshaler("CheckOutInput", ec.unmarshalInputCheckOutInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("EbookHoldInput", ec.unmarshalInputEbookHoldInput),
+			graphql.NewInputUnmarshaler("HoldInput", ec.unmarshalInputHoldInput),
 			graphql.NewInputUnmarshaler("ImportRecordsInput", ec.unmarshalInputImportRecordsInput),
+			graphql.NewInputUnmarshaler("ItemBarcodeInput", ec.unmarshalInputItemBarcodeInput),
 			graphql.NewInputUnmarshaler("LibraryFilter", ec.unmarshalInputLibraryFilter),
 			graphql.NewInputUnmarshaler("LinkChildInput", ec.unmarshalInputLinkChildInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
@@ -3162,16 +3808,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("NearInput", ec.unmarshalInputNearInput),
 			graphql.NewInputUnmarshaler("OpeningHoursInput", ec.unmarshalInputOpeningHoursInput),
 			graphql.NewInputUnmarshaler("PlaceEbookHoldInput", ec.unmarshalInputPlaceEbookHoldInput),
+			graphql.NewInputUnmarshaler("PlaceHoldInput", ec.unmarshalInputPlaceHoldInput),
 			graphql.NewInputUnmarshaler("RefreshTokenInput", ec.unmarshalInputRefreshTokenInput),
 			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("RegisterStudentsInput", ec.unmarshalInputRegisterStudentsInput),
 			graphql.NewInputUnmarshaler("RenewEbookInput", ec.unmarshalInputRenewEbookInput),
+			graphql.NewInputUnmarshaler("RenewLoanInput", ec.unmarshalInputRenewLoanInput),
 			graphql.NewInputUnmarshaler("ReportCardLostInput", ec.unmarshalInputReportCardLostInput),
 			graphql.NewInputUnmarshaler("ReturnEbookInput", ec.unmarshalInputReturnEbookInput),
 			graphql.NewInputUnmarshaler("SearchFilter", ec.unmarshalInputSearchFilter),
 			graphql.NewInputUnmarshaler("SetCardSymbologyInput", ec.unmarshalInputSetCardSymbologyInput),
 			graphql.NewInputUnmarshaler("SuspendEbookHoldInput", ec.unmarshalInputSuspendEbookHoldInput),
+			graphql.NewInputUnmarshaler("SuspendHoldInput", ec.unmarshalInputSuspendHoldInput),
 			graphql.NewInputUnmarshaler("UnregisterDeviceInput", ec.unmarshalInputUnregisterDeviceInput),
 			graphql.NewInputUnmarshaler("UpdateLibraryInput", ec.unmarshalInputUpdateLibraryInput),
 			graphql.NewInputUnmarshaler("UpdateNotificationPreferencesInput", ec.unmarshalInputUpdateNotificationPreferencesInput),
@@ -5099,6 +5748,358 @@ type NotificationPreferencesPayload {
   "The preferences."
   preferences: NotificationPreferences!
 }
+
+# ---------------------------------------------------------------- holds and loans
+
+extend type Query {
+  "The logged-in reader's holds on physical copies, with their place in the queue; active ones, or every one with ` + "`" + `includeEnded` + "`" + `."
+  myHolds(
+    "Also list fulfilled, cancelled and expired holds."
+    includeEnded: Boolean = false
+    "How many to return, at most 100."
+    first: Int = 20
+    "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
+    after: String
+  ): HoldConnection!
+
+  "The logged-in reader's loans of physical copies (due date, whether they can be renewed and if not why)."
+  myLoans(
+    "Also list returned loans."
+    includeEnded: Boolean = false
+    "How many to return, at most 100."
+    first: Int = 20
+    "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
+    after: String
+  ): LoanConnection!
+
+  "The holds waiting on a library's hold shelf, by pickup deadline (that library's librarians and admins)."
+  holdShelf(libraryId: ID!): [Hold!]!
+
+  "The holds whose copies are on their way to a library (its librarians and admins)."
+  incomingTransits(libraryId: ID!): [Hold!]!
+
+  "The queue of a work: its active holds in order (librarians and admins)."
+  holdQueue(workId: ID!): [Hold!]!
+}
+
+extend type Mutation {
+  """
+  Asks for a work (any copy) or one copy, to collect at a pickup library.
+  Every rule is checked (a blocked reader, the hold limit, a work already
+  held or borrowed) with a reason the reader can read. A ` + "`" + `startDate` + "`" + ` keeps
+  the hold's place but starts serving it that day. Retrying with the same
+  ` + "`" + `idempotencyKey` + "`" + ` returns the first answer.
+  """
+  placeHold(input: PlaceHoldInput!): HoldPayload!
+
+  "Leaves the queue; a copy already set aside goes to the next reader."
+  cancelHold(input: HoldInput!): HoldPayload!
+
+  "Keeps the hold's place while letting others go first, until ` + "`" + `until` + "`" + ` (or until resumed)."
+  suspendHold(input: SuspendHoldInput!): HoldPayload!
+
+  "Makes a suspended hold wait again at its old place."
+  resumeHold(input: HoldInput!): HoldPayload!
+
+  "Moves the pickup to another library, until the hold is in transit or ready."
+  changePickupLibrary(input: ChangePickupLibraryInput!): HoldPayload!
+
+  "Renews a loan from its due date; refused with the reason while someone waits, after the last renewal, or while the reader is blocked."
+  renewLoan(input: RenewLoanInput!): LoanPayload!
+
+  "Renews every loan that can be, and says for each other why not."
+  renewAllLoans: RenewAllLoansPayload!
+
+  """
+  Lends a copy at a library desk (that library's librarians): the reader by
+  card number or by the token of their digital card's QR code, every rule
+  checked. A hold of the reader on the work is fulfilled.
+  """
+  checkOut(input: CheckOutInput!): LoanPayload!
+
+  """
+  Takes a copy in at a library desk: ends its loan and says what to do with
+  it. A waiting hold gets it: picked up here, READY on the hold shelf;
+  elsewhere, IN_TRANSIT to the pickup library.
+  """
+  checkIn(input: CheckInInput!): CheckInPayload!
+
+  "Receives a copy in transit at its pickup library: its hold becomes READY."
+  receiveTransit(input: CheckInInput!): CheckInPayload!
+
+  "Marks a copy lost (a loan of it ends as LOST)."
+  markItemLost(input: ItemBarcodeInput!): ItemPayload!
+
+  "Marks a copy damaged: it is set aside, not lent."
+  markItemDamaged(input: ItemBarcodeInput!): ItemPayload!
+
+  "Marks a lost or damaged copy found, at a desk: it is targeted like a check-in."
+  markItemFound(input: CheckInInput!): CheckInPayload!
+}
+
+"Where a hold on a physical copy is in its life."
+enum HoldState {
+  "In the queue, waiting for a copy."
+  WAITING
+  "In the queue, keeping its place, passed over until ` + "`" + `suspendedUntil` + "`" + `."
+  SUSPENDED
+  "A copy is on its way to the pickup library."
+  IN_TRANSIT
+  "A copy waits on the hold shelf until ` + "`" + `pickupDeadline` + "`" + `."
+  READY
+  "Borrowed."
+  FULFILLED
+  "Cancelled."
+  CANCELLED
+  "Not collected in time."
+  EXPIRED
+}
+
+"Where a loan is in its life."
+enum LoanState {
+  "Lent; due at ` + "`" + `dueAt` + "`" + `."
+  ACTIVE
+  "Returned."
+  RETURNED
+  "The copy was declared lost while lent."
+  LOST
+}
+
+"What to do with a copy just scanned in."
+enum CheckInAction {
+  "Put it back on the shelf."
+  SHELVE
+  "Put it on this library's hold shelf."
+  HOLD_SHELF
+  "Send it to the hold's pickup library."
+  TRANSIT_TO_PICKUP
+  "Send it back to the library that owns it."
+  TRANSIT_HOME
+  "Keep it aside (damaged or being processed)."
+  SET_ASIDE
+}
+
+"A reader's request for a physical copy."
+type Hold {
+  "Stable id."
+  id: ID!
+  "The work asked for."
+  work: Work
+  "The one copy asked for, when the hold is for one copy."
+  requestedItem: Item
+  "Where the reader collects it."
+  pickupLibrary: Library!
+  "Where the hold is in its life."
+  state: HoldState!
+  "1 for the next reader to be served among those still waiting; 0 once a copy is attached or the hold ended."
+  position: Int!
+  "How many holds wait for a copy of this work."
+  queueLength: Int!
+  "When a copy should reach the pickup library, as a range; null once a copy is attached or when none could serve it."
+  estimatedWait: WaitRange
+  "When it was placed (the queue's order)."
+  createdAt: DateTime!
+  "End of the suspension, while SUSPENDED."
+  suspendedUntil: DateTime
+  "The copy set aside for the hold (IN_TRANSIT, READY)."
+  item: Item
+  "When the copy reached the hold shelf."
+  readyAt: DateTime
+  "Collect it before this, or it passes on."
+  pickupDeadline: DateTime
+}
+
+"A time range."
+type WaitRange {
+  "At the soonest."
+  earliest: DateTime!
+  "At the latest."
+  latest: DateTime!
+}
+
+"A copy lent to a reader."
+type Loan {
+  "Stable id."
+  id: ID!
+  "The copy."
+  item: Item
+  "The work."
+  work: Work
+  "The library whose desk lent it."
+  library: Library
+  "Where the loan is in its life."
+  state: LoanState!
+  "When it was lent."
+  checkedOutAt: DateTime!
+  "Return it by then (the end of an open day of the library)."
+  dueAt: DateTime!
+  "How many times it was renewed."
+  renewals: Int!
+  "When it was returned."
+  returnedAt: DateTime
+  "Whether it is past its due date."
+  overdue: Boolean!
+  "Whether renewLoan would extend it now."
+  renewable: Boolean!
+  "Why it cannot be renewed, in the request's language."
+  notRenewableReason: String
+}
+
+"A page of holds."
+type HoldConnection {
+  "Holds on this page."
+  edges: [HoldEdge!]!
+  "Where this page is."
+  pageInfo: PageInfo!
+  "Every hold in the list."
+  totalCount: Int!
+}
+
+"One hold of a page."
+type HoldEdge {
+  "Where to continue after this hold."
+  cursor: String!
+  "The hold."
+  node: Hold!
+}
+
+"A page of loans."
+type LoanConnection {
+  "Loans on this page."
+  edges: [LoanEdge!]!
+  "Where this page is."
+  pageInfo: PageInfo!
+  "Every loan in the list."
+  totalCount: Int!
+}
+
+"One loan of a page."
+type LoanEdge {
+  "Where to continue after this loan."
+  cursor: String!
+  "The loan."
+  node: Loan!
+}
+
+"Input of placeHold."
+input PlaceHoldInput {
+  "The work (any copy); may be omitted with ` + "`" + `itemBarcode` + "`" + `."
+  workId: ID
+  "One copy only."
+  itemBarcode: String
+  "Where to collect it."
+  pickupLibraryId: ID!
+  "Start serving the hold on this day (the place in the queue is kept meanwhile)."
+  startDate: DateTime
+  "Any string unique to this request; a retry with the same key returns the first answer."
+  idempotencyKey: String
+}
+
+"Names a hold."
+input HoldInput {
+  "The hold."
+  holdId: ID!
+}
+
+"Input of suspendHold."
+input SuspendHoldInput {
+  "The hold."
+  holdId: ID!
+  "When to wait again; until resumed when omitted."
+  until: DateTime
+}
+
+"Input of changePickupLibrary."
+input ChangePickupLibraryInput {
+  "The hold."
+  holdId: ID!
+  "The new pickup library."
+  pickupLibraryId: ID!
+}
+
+"A changed hold."
+type HoldPayload {
+  "The hold as it is now, with its place in the queue."
+  hold: Hold!
+}
+
+"Input of renewLoan."
+input RenewLoanInput {
+  "The loan."
+  loanId: ID!
+  "Any string unique to this request; a retry with the same key renews once."
+  idempotencyKey: String
+}
+
+"A changed loan."
+type LoanPayload {
+  "The loan as it is now."
+  loan: Loan!
+}
+
+"What renewAllLoans did."
+type RenewAllLoansPayload {
+  "One result per active loan."
+  results: [RenewLoanResult!]!
+}
+
+"The outcome of renewing one loan."
+type RenewLoanResult {
+  "The loan, renewed or as it was."
+  loan: Loan!
+  "Whether it was renewed."
+  renewed: Boolean!
+  "Why not, in the request's language."
+  reason: String
+}
+
+"Input of checkOut."
+input CheckOutInput {
+  "The desk's library (the librarian's)."
+  libraryId: ID!
+  "The reader's card number; or give ` + "`" + `cardToken` + "`" + `."
+  cardNumber: String
+  "The token of the reader's digital card (its QR code), verified online."
+  cardToken: String
+  "The copy's barcode."
+  barcode: String!
+  "Any string unique to this request; a retry with the same key lends once."
+  idempotencyKey: String
+}
+
+"Input of checkIn, receiveTransit and markItemFound."
+input CheckInInput {
+  "The desk's library (the librarian's)."
+  libraryId: ID!
+  "The copy's barcode."
+  barcode: String!
+}
+
+"What a check-in did and what to do with the copy."
+type CheckInPayload {
+  "The copy as it is now."
+  item: Item!
+  "What to do with it."
+  action: CheckInAction!
+  "Where to send it, for transits."
+  destination: Library
+  "The loan this check-in ended."
+  loan: Loan
+  "The hold the copy now serves."
+  hold: Hold
+}
+
+"Names a copy."
+input ItemBarcodeInput {
+  "The copy's barcode."
+  barcode: String!
+}
+
+"A changed copy."
+type ItemPayload {
+  "The copy as it is now."
+  item: Item!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -5265,6 +6266,22 @@ func (ec *executionContext) childFields_ChangePasswordPayload(ctx context.Contex
 		return ec.fieldContext_ChangePasswordPayload_account(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChangePasswordPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckInPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "item":
+		return ec.fieldContext_CheckInPayload_item(ctx, field)
+	case "action":
+		return ec.fieldContext_CheckInPayload_action(ctx, field)
+	case "destination":
+		return ec.fieldContext_CheckInPayload_destination(ctx, field)
+	case "loan":
+		return ec.fieldContext_CheckInPayload_loan(ctx, field)
+	case "hold":
+		return ec.fieldContext_CheckInPayload_hold(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckInPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5593,6 +6610,68 @@ func (ec *executionContext) childFields_Highlights(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Highlights", field.Name)
 }
 
+func (ec *executionContext) childFields_Hold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Hold_id(ctx, field)
+	case "work":
+		return ec.fieldContext_Hold_work(ctx, field)
+	case "requestedItem":
+		return ec.fieldContext_Hold_requestedItem(ctx, field)
+	case "pickupLibrary":
+		return ec.fieldContext_Hold_pickupLibrary(ctx, field)
+	case "state":
+		return ec.fieldContext_Hold_state(ctx, field)
+	case "position":
+		return ec.fieldContext_Hold_position(ctx, field)
+	case "queueLength":
+		return ec.fieldContext_Hold_queueLength(ctx, field)
+	case "estimatedWait":
+		return ec.fieldContext_Hold_estimatedWait(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Hold_createdAt(ctx, field)
+	case "suspendedUntil":
+		return ec.fieldContext_Hold_suspendedUntil(ctx, field)
+	case "item":
+		return ec.fieldContext_Hold_item(ctx, field)
+	case "readyAt":
+		return ec.fieldContext_Hold_readyAt(ctx, field)
+	case "pickupDeadline":
+		return ec.fieldContext_Hold_pickupDeadline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Hold", field.Name)
+}
+
+func (ec *executionContext) childFields_HoldConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_HoldConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_HoldConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_HoldConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HoldConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_HoldEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_HoldEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_HoldEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HoldEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_HoldPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hold":
+		return ec.fieldContext_HoldPayload_hold(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HoldPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Holding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "library":
@@ -5667,6 +6746,14 @@ func (ec *executionContext) childFields_Item(ctx context.Context, field graphql.
 		return ec.fieldContext_Item_status(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Item", field.Name)
+}
+
+func (ec *executionContext) childFields_ItemPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "item":
+		return ec.fieldContext_ItemPayload_item(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ItemPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Library(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5785,6 +6872,66 @@ func (ec *executionContext) childFields_LinkedCard(ctx context.Context, field gr
 		return ec.fieldContext_LinkedCard_link(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LinkedCard", field.Name)
+}
+
+func (ec *executionContext) childFields_Loan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Loan_id(ctx, field)
+	case "item":
+		return ec.fieldContext_Loan_item(ctx, field)
+	case "work":
+		return ec.fieldContext_Loan_work(ctx, field)
+	case "library":
+		return ec.fieldContext_Loan_library(ctx, field)
+	case "state":
+		return ec.fieldContext_Loan_state(ctx, field)
+	case "checkedOutAt":
+		return ec.fieldContext_Loan_checkedOutAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_Loan_dueAt(ctx, field)
+	case "renewals":
+		return ec.fieldContext_Loan_renewals(ctx, field)
+	case "returnedAt":
+		return ec.fieldContext_Loan_returnedAt(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Loan_overdue(ctx, field)
+	case "renewable":
+		return ec.fieldContext_Loan_renewable(ctx, field)
+	case "notRenewableReason":
+		return ec.fieldContext_Loan_notRenewableReason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Loan", field.Name)
+}
+
+func (ec *executionContext) childFields_LoanConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_LoanConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_LoanConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_LoanConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoanConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_LoanEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_LoanEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_LoanEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoanEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_LoanPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "loan":
+		return ec.fieldContext_LoanPayload_loan(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoanPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_LogoutPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5947,6 +7094,26 @@ func (ec *executionContext) childFields_RegisteredStudent(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type RegisteredStudent", field.Name)
 }
 
+func (ec *executionContext) childFields_RenewAllLoansPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "results":
+		return ec.fieldContext_RenewAllLoansPayload_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenewAllLoansPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RenewLoanResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "loan":
+		return ec.fieldContext_RenewLoanResult_loan(ctx, field)
+	case "renewed":
+		return ec.fieldContext_RenewLoanResult_renewed(ctx, field)
+	case "reason":
+		return ec.fieldContext_RenewLoanResult_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenewLoanResult", field.Name)
+}
+
 func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -6033,6 +7200,16 @@ func (ec *executionContext) childFields_VerifyCardPayload(ctx context.Context, f
 		return ec.fieldContext_VerifyCardPayload_verification(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VerifyCardPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_WaitRange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "earliest":
+		return ec.fieldContext_WaitRange_earliest(ctx, field)
+	case "latest":
+		return ec.fieldContext_WaitRange_latest(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WaitRange", field.Name)
 }
 
 func (ec *executionContext) childFields_Work(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6295,12 +7472,68 @@ func (ec *executionContext) field_Mutation_cancelEbookHold_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelHold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.HoldInput, error) {
+			return ec.unmarshalNHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ChangePasswordInput, error) {
 			return ec.unmarshalNChangePasswordInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐChangePasswordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_changePickupLibrary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChangePickupLibraryInput, error) {
+			return ec.unmarshalNChangePickupLibraryInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐChangePickupLibraryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_checkIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CheckInInput, error) {
+			return ec.unmarshalNCheckInInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCheckInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_checkOut_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CheckOutInput, error) {
+			return ec.unmarshalNCheckOutInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCheckOutInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6351,6 +7584,48 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_markItemDamaged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ItemBarcodeInput, error) {
+			return ec.unmarshalNItemBarcodeInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐItemBarcodeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_markItemFound_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CheckInInput, error) {
+			return ec.unmarshalNCheckInInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCheckInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_markItemLost_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ItemBarcodeInput, error) {
+			return ec.unmarshalNItemBarcodeInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐItemBarcodeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_markNotificationRead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6371,6 +7646,34 @@ func (ec *executionContext) field_Mutation_placeEbookHold_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.PlaceEbookHoldInput, error) {
 			return ec.unmarshalNPlaceEbookHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐPlaceEbookHoldInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_placeHold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PlaceHoldInput, error) {
+			return ec.unmarshalNPlaceHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐPlaceHoldInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_receiveTransit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CheckInInput, error) {
+			return ec.unmarshalNCheckInInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCheckInInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6463,6 +7766,20 @@ func (ec *executionContext) field_Mutation_renewEbook_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_renewLoan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RenewLoanInput, error) {
+			return ec.unmarshalNRenewLoanInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRenewLoanInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_reportCardLost_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6483,6 +7800,20 @@ func (ec *executionContext) field_Mutation_resumeEbookHold_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.EbookHoldInput, error) {
 			return ec.unmarshalNEbookHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resumeHold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.HoldInput, error) {
+			return ec.unmarshalNHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6525,6 +7856,20 @@ func (ec *executionContext) field_Mutation_suspendEbookHold_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SuspendEbookHoldInput, error) {
 			return ec.unmarshalNSuspendEbookHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSuspendEbookHoldInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_suspendHold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SuspendHoldInput, error) {
+			return ec.unmarshalNSuspendHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSuspendHoldInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6747,6 +8092,48 @@ func (ec *executionContext) field_Query_ebookTitles_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_holdQueue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "workId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["workId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_holdShelf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "libraryId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["libraryId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_incomingTransits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "libraryId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["libraryId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_item_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6844,6 +8231,66 @@ func (ec *executionContext) field_Query_myEbookHolds_args(ctx context.Context, r
 }
 
 func (ec *executionContext) field_Query_myEbookLoans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeEnded",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeEnded"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myHolds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeEnded",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeEnded"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myLoans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeEnded",
@@ -8173,6 +9620,157 @@ func (ec *executionContext) fieldContext_ChangePasswordPayload_account(_ context
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckInPayload_item(ctx context.Context, field graphql.CollectedField, obj *model.CheckInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckInPayload_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Item, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.StoredItem) graphql.Marshaler {
+			return ec.marshalNItem2githubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckInPayload_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckInPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Item(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckInPayload_action(ctx context.Context, field graphql.CollectedField, obj *model.CheckInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckInPayload_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v circulation.CheckInAction) graphql.Marshaler {
+			return ec.marshalNCheckInAction2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐCheckInAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckInPayload_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckInPayload", field, false, false, "CheckInAction")
+}
+
+func (ec *executionContext) _CheckInPayload_destination(ctx context.Context, field graphql.CollectedField, obj *model.CheckInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckInPayload_destination(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Destination, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *library.Library) graphql.Marshaler {
+			return ec.marshalOLibrary2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐLibrary(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CheckInPayload_destination(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckInPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Library(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckInPayload_loan(ctx context.Context, field graphql.CollectedField, obj *model.CheckInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckInPayload_loan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Loan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *circulation.LoanStatus) graphql.Marshaler {
+			return ec.marshalOLoan2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐLoanStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CheckInPayload_loan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckInPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Loan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckInPayload_hold(ctx context.Context, field graphql.CollectedField, obj *model.CheckInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckInPayload_hold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *circulation.HoldStatus) graphql.Marshaler {
+			return ec.marshalOHold2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CheckInPayload_hold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckInPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hold(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10598,6 +12196,524 @@ func (ec *executionContext) fieldContext_Highlights_authors(_ context.Context, f
 	return graphql.NewScalarFieldContext("Highlights", field, false, false, "String")
 }
 
+func (ec *executionContext) _Hold_id(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Hold_work(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_work(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Hold().Work(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.StoredWork) graphql.Marshaler {
+			return ec.marshalOWork2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredWork(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_work(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hold",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Work(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hold_requestedItem(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_requestedItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Hold().RequestedItem(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.StoredItem) graphql.Marshaler {
+			return ec.marshalOItem2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_requestedItem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hold",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Item(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hold_pickupLibrary(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_pickupLibrary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Hold().PickupLibrary(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *library.Library) graphql.Marshaler {
+			return ec.marshalNLibrary2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐLibrary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_pickupLibrary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hold",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Library(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hold_state(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v circulation.HoldState) graphql.Marshaler {
+			return ec.marshalNHoldState2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, false, false, "HoldState")
+}
+
+func (ec *executionContext) _Hold_position(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Hold_queueLength(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_queueLength(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QueueLength, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_queueLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Hold_estimatedWait(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_estimatedWait(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Estimate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *circulation.WaitEstimate) graphql.Marshaler {
+			return ec.marshalOWaitRange2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐWaitEstimate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_estimatedWait(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hold",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WaitRange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hold_createdAt(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Hold_suspendedUntil(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_suspendedUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuspendedUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_suspendedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Hold_item(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Hold().Item(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.StoredItem) graphql.Marshaler {
+			return ec.marshalOItem2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hold",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Item(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hold_readyAt(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_readyAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReadyAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_readyAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Hold_pickupDeadline(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hold_pickupDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PickupDeadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hold_pickupDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hold", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _HoldConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.HoldConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.HoldEdge) graphql.Marshaler {
+			return ec.marshalNHoldEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HoldConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HoldConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.HoldConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HoldConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HoldConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.HoldConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HoldConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HoldEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.HoldEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HoldEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _HoldEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.HoldEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v circulation.HoldStatus) graphql.Marshaler {
+			return ec.marshalNHold2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HoldEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HoldPayload_hold(ctx context.Context, field graphql.CollectedField, obj *model.HoldPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldPayload_hold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v circulation.HoldStatus) graphql.Marshaler {
+			return ec.marshalNHold2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldPayload_hold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HoldPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Holding_library(ctx context.Context, field graphql.CollectedField, obj *catalog.Holding) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11239,6 +13355,38 @@ func (ec *executionContext) _Item_status(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Item_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Item", field, false, false, "ItemStatus")
+}
+
+func (ec *executionContext) _ItemPayload_item(ctx context.Context, field graphql.CollectedField, obj *model.ItemPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemPayload_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Item, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.StoredItem) graphql.Marshaler {
+			return ec.marshalNItem2githubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemPayload_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ItemPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Item(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Library_id(ctx context.Context, field graphql.CollectedField, obj *library.Library) (ret graphql.Marshaler) {
@@ -12227,6 +14375,483 @@ func (ec *executionContext) fieldContext_LinkedCard_link(_ context.Context, fiel
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CardLink(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Loan_id(ctx context.Context, field graphql.CollectedField, obj *circulation.LoanStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Loan_item(ctx context.Context, field graphql.CollectedField, obj *circulation.LoanStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Loan().Item(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.StoredItem) graphql.Marshaler {
+			return ec.marshalOItem2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Loan",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Item(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Loan_work(ctx context.Context, field graphql.CollectedField, obj *circulation.LoanStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_work(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Loan().Work(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.StoredWork) graphql.Marshaler {
+			return ec.marshalOWork2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredWork(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_work(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Loan",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Work(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Loan_library(ctx context.Context, field graphql.CollectedField, obj *circulation.LoanStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_library(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Loan().Library(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *library.Library) graphql.Marshaler {
+			return ec.marshalOLibrary2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐLibrary(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_library(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Loan",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Library(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Loan_state(ctx context.Context, field graphql.CollectedField, obj *circulation.LoanStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v circulation.LoanState) graphql.Marshaler {
+			return ec.marshalNLoanState2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐLoanState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "LoanState")
+}
+
+func (ec *executionContext) _Loan_checkedOutAt(ctx context.Context, field graphql.CollectedField, obj *circulation.LoanStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_checkedOutAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckedOutAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_checkedOutAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Loan_dueAt(ctx context.Context, field graphql.CollectedField, obj *circulation.LoanStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Loan_renewals(ctx context.Context, field graphql.CollectedField, obj *circulation.LoanStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_renewals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Renewals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_renewals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Loan_returnedAt(ctx context.Context, field graphql.CollectedField, obj *circulation.LoanStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_returnedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_returnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Loan_overdue(ctx context.Context, field graphql.CollectedField, obj *circulation.LoanStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Loan_renewable(ctx context.Context, field graphql.CollectedField, obj *circulation.LoanStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_renewable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Renewable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_renewable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Loan_notRenewableReason(ctx context.Context, field graphql.CollectedField, obj *circulation.LoanStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_notRenewableReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Loan().NotRenewableReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_notRenewableReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, true, true, "String")
+}
+
+func (ec *executionContext) _LoanConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.LoanConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LoanEdge) graphql.Marshaler {
+			return ec.marshalNLoanEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLoanEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoanConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoanEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoanConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.LoanConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoanConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoanConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.LoanConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoanEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LoanEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _LoanEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.LoanEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v circulation.LoanStatus) graphql.Marshaler {
+			return ec.marshalNLoan2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐLoanStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoanEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Loan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoanPayload_loan(ctx context.Context, field graphql.CollectedField, obj *model.LoanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanPayload_loan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Loan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v circulation.LoanStatus) graphql.Marshaler {
+			return ec.marshalNLoan2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐLoanStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanPayload_loan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoanPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Loan(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13656,6 +16281,566 @@ func (ec *executionContext) fieldContext_Mutation_updateNotificationPreferences(
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateNotificationPreferences_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_placeHold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_placeHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PlaceHold(ctx, fc.Args["input"].(model.PlaceHoldInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HoldPayload) graphql.Marshaler {
+			return ec.marshalNHoldPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_placeHold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_placeHold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelHold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelHold(ctx, fc.Args["input"].(model.HoldInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HoldPayload) graphql.Marshaler {
+			return ec.marshalNHoldPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelHold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelHold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_suspendHold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_suspendHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SuspendHold(ctx, fc.Args["input"].(model.SuspendHoldInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HoldPayload) graphql.Marshaler {
+			return ec.marshalNHoldPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_suspendHold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_suspendHold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resumeHold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resumeHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResumeHold(ctx, fc.Args["input"].(model.HoldInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HoldPayload) graphql.Marshaler {
+			return ec.marshalNHoldPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resumeHold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resumeHold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changePickupLibrary(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePickupLibrary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePickupLibrary(ctx, fc.Args["input"].(model.ChangePickupLibraryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HoldPayload) graphql.Marshaler {
+			return ec.marshalNHoldPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePickupLibrary(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePickupLibrary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_renewLoan(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_renewLoan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RenewLoan(ctx, fc.Args["input"].(model.RenewLoanInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LoanPayload) graphql.Marshaler {
+			return ec.marshalNLoanPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLoanPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_renewLoan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoanPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_renewLoan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_renewAllLoans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_renewAllLoans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RenewAllLoans(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RenewAllLoansPayload) graphql.Marshaler {
+			return ec.marshalNRenewAllLoansPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRenewAllLoansPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_renewAllLoans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenewAllLoansPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_checkOut(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_checkOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CheckOut(ctx, fc.Args["input"].(model.CheckOutInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LoanPayload) graphql.Marshaler {
+			return ec.marshalNLoanPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLoanPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_checkOut(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoanPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_checkOut_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_checkIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_checkIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CheckIn(ctx, fc.Args["input"].(model.CheckInInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CheckInPayload) graphql.Marshaler {
+			return ec.marshalNCheckInPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCheckInPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_checkIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckInPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_checkIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_receiveTransit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_receiveTransit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReceiveTransit(ctx, fc.Args["input"].(model.CheckInInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CheckInPayload) graphql.Marshaler {
+			return ec.marshalNCheckInPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCheckInPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_receiveTransit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckInPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_receiveTransit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markItemLost(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markItemLost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkItemLost(ctx, fc.Args["input"].(model.ItemBarcodeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ItemPayload) graphql.Marshaler {
+			return ec.marshalNItemPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐItemPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markItemLost(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ItemPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markItemLost_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markItemDamaged(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markItemDamaged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkItemDamaged(ctx, fc.Args["input"].(model.ItemBarcodeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ItemPayload) graphql.Marshaler {
+			return ec.marshalNItemPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐItemPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markItemDamaged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ItemPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markItemDamaged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markItemFound(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markItemFound(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkItemFound(ctx, fc.Args["input"].(model.CheckInInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CheckInPayload) graphql.Marshaler {
+			return ec.marshalNCheckInPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCheckInPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markItemFound(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckInPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markItemFound_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15162,6 +18347,226 @@ func (ec *executionContext) fieldContext_Query_myDevices(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_myHolds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myHolds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyHolds(ctx, fc.Args["includeEnded"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HoldConnection) graphql.Marshaler {
+			return ec.marshalNHoldConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myHolds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myHolds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myLoans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myLoans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyLoans(ctx, fc.Args["includeEnded"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LoanConnection) graphql.Marshaler {
+			return ec.marshalNLoanConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLoanConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myLoans(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoanConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myLoans_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_holdShelf(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_holdShelf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().HoldShelf(ctx, fc.Args["libraryId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*circulation.HoldStatus) graphql.Marshaler {
+			return ec.marshalNHold2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatusᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_holdShelf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hold(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_holdShelf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_incomingTransits(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_incomingTransits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IncomingTransits(ctx, fc.Args["libraryId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*circulation.HoldStatus) graphql.Marshaler {
+			return ec.marshalNHold2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatusᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_incomingTransits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hold(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_incomingTransits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_holdQueue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_holdQueue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().HoldQueue(ctx, fc.Args["workId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*circulation.HoldStatus) graphql.Marshaler {
+			return ec.marshalNHold2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatusᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_holdQueue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hold(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_holdQueue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15525,6 +18930,116 @@ func (ec *executionContext) _RegisteredStudent_cardNumber(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_RegisteredStudent_cardNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RegisteredStudent", field, false, false, "String")
+}
+
+func (ec *executionContext) _RenewAllLoansPayload_results(ctx context.Context, field graphql.CollectedField, obj *model.RenewAllLoansPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewAllLoansPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RenewLoanResult) graphql.Marshaler {
+			return ec.marshalNRenewLoanResult2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRenewLoanResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewAllLoansPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenewAllLoansPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenewLoanResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenewLoanResult_loan(ctx context.Context, field graphql.CollectedField, obj *model.RenewLoanResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewLoanResult_loan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Loan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v circulation.LoanStatus) graphql.Marshaler {
+			return ec.marshalNLoan2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐLoanStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewLoanResult_loan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenewLoanResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Loan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenewLoanResult_renewed(ctx context.Context, field graphql.CollectedField, obj *model.RenewLoanResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewLoanResult_renewed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Renewed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewLoanResult_renewed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenewLoanResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RenewLoanResult_reason(ctx context.Context, field graphql.CollectedField, obj *model.RenewLoanResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewLoanResult_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenewLoanResult_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenewLoanResult", field, false, false, "String")
 }
 
 func (ec *executionContext) _SearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
@@ -16080,6 +19595,52 @@ func (ec *executionContext) fieldContext_VerifyCardPayload_verification(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _WaitRange_earliest(ctx context.Context, field graphql.CollectedField, obj *circulation.WaitEstimate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WaitRange_earliest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Earliest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WaitRange_earliest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WaitRange", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _WaitRange_latest(ctx context.Context, field graphql.CollectedField, obj *circulation.WaitEstimate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WaitRange_latest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WaitRange_latest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WaitRange", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Work_id(ctx context.Context, field graphql.CollectedField, obj *catalog.StoredWork) (ret graphql.Marshaler) {
@@ -18191,6 +21752,174 @@ func UnmarshalChangePasswordInput(ctx context.Context, raw any) (model.ChangePas
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputChangePickupLibraryInput(ctx context.Context, obj any) (model.ChangePickupLibraryInput, error) {
+	var it model.ChangePickupLibraryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"holdId", "pickupLibraryId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "holdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HoldID = data
+		case "pickupLibraryId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pickupLibraryId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PickupLibraryID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangePickupLibraryInput unmarshals raw into the ChangePickupLibraryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangePickupLibraryInput(ctx context.Context, raw any) (model.ChangePickupLibraryInput, error) {
+	var out model.ChangePickupLibraryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangePickupLibraryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCheckInInput(ctx context.Context, obj any) (model.CheckInInput, error) {
+	var it model.CheckInInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"libraryId", "barcode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "libraryId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("libraryId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LibraryID = data
+		case "barcode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("barcode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Barcode = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCheckInInput unmarshals raw into the CheckInInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCheckInInput(ctx context.Context, raw any) (model.CheckInInput, error) {
+	var out model.CheckInInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CheckInInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCheckOutInput(ctx context.Context, obj any) (model.CheckOutInput, error) {
+	var it model.CheckOutInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"libraryId", "cardNumber", "cardToken", "barcode", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "libraryId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("libraryId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LibraryID = data
+		case "cardNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cardNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CardNumber = data
+		case "cardToken":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cardToken"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CardToken = data
+		case "barcode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("barcode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Barcode = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCheckOutInput unmarshals raw into the CheckOutInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCheckOutInput(ctx context.Context, raw any) (model.CheckOutInput, error) {
+	var out model.CheckOutInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CheckOutInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputContactInput(ctx context.Context, obj any) (model.ContactInput, error) {
 	var it model.ContactInput
 	if obj == nil {
@@ -18289,6 +22018,48 @@ func UnmarshalEbookHoldInput(ctx context.Context, raw any) (model.EbookHoldInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputHoldInput(ctx context.Context, obj any) (model.HoldInput, error) {
+	var it model.HoldInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"holdId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "holdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HoldID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHoldInput unmarshals raw into the HoldInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHoldInput(ctx context.Context, raw any) (model.HoldInput, error) {
+	var out model.HoldInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HoldInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputImportRecordsInput(ctx context.Context, obj any) (model.ImportRecordsInput, error) {
 	var it model.ImportRecordsInput
 	if obj == nil {
@@ -18342,6 +22113,48 @@ func (ec *executionContext) unmarshalInputImportRecordsInput(ctx context.Context
 func UnmarshalImportRecordsInput(ctx context.Context, raw any) (model.ImportRecordsInput, error) {
 	var out model.ImportRecordsInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportRecordsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputItemBarcodeInput(ctx context.Context, obj any) (model.ItemBarcodeInput, error) {
+	var it model.ItemBarcodeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"barcode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "barcode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("barcode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Barcode = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalItemBarcodeInput unmarshals raw into the ItemBarcodeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalItemBarcodeInput(ctx context.Context, raw any) (model.ItemBarcodeInput, error) {
+	var out model.ItemBarcodeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ItemBarcodeInput", raw, &out)
 	return out, err
 }
 
@@ -18745,6 +22558,76 @@ func UnmarshalPlaceEbookHoldInput(ctx context.Context, raw any) (model.PlaceEboo
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPlaceHoldInput(ctx context.Context, obj any) (model.PlaceHoldInput, error) {
+	var it model.PlaceHoldInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"workId", "itemBarcode", "pickupLibraryId", "startDate", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "workId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkID = data
+		case "itemBarcode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("itemBarcode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ItemBarcode = data
+		case "pickupLibraryId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pickupLibraryId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PickupLibraryID = data
+		case "startDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startDate"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartDate = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPlaceHoldInput unmarshals raw into the PlaceHoldInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPlaceHoldInput(ctx context.Context, raw any) (model.PlaceHoldInput, error) {
+	var out model.PlaceHoldInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlaceHoldInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRefreshTokenInput(ctx context.Context, obj any) (model.RefreshTokenInput, error) {
 	var it model.RefreshTokenInput
 	if obj == nil {
@@ -19032,6 +22915,55 @@ func UnmarshalRenewEbookInput(ctx context.Context, raw any) (model.RenewEbookInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRenewLoanInput(ctx context.Context, obj any) (model.RenewLoanInput, error) {
+	var it model.RenewLoanInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"loanId", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "loanId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("loanId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LoanID = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRenewLoanInput unmarshals raw into the RenewLoanInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRenewLoanInput(ctx context.Context, raw any) (model.RenewLoanInput, error) {
+	var out model.RenewLoanInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RenewLoanInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputReportCardLostInput(ctx context.Context, obj any) (model.ReportCardLostInput, error) {
 	var it model.ReportCardLostInput
 	if obj == nil {
@@ -19309,6 +23241,55 @@ func (ec *executionContext) unmarshalInputSuspendEbookHoldInput(ctx context.Cont
 func UnmarshalSuspendEbookHoldInput(ctx context.Context, raw any) (model.SuspendEbookHoldInput, error) {
 	var out model.SuspendEbookHoldInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SuspendEbookHoldInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSuspendHoldInput(ctx context.Context, obj any) (model.SuspendHoldInput, error) {
+	var it model.SuspendHoldInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"holdId", "until"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "holdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HoldID = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSuspendHoldInput unmarshals raw into the SuspendHoldInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSuspendHoldInput(ctx context.Context, raw any) (model.SuspendHoldInput, error) {
+	var out model.SuspendHoldInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SuspendHoldInput", raw, &out)
 	return out, err
 }
 
@@ -20089,6 +24070,59 @@ func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.
 		case "account":
 			out.Values[i] = ec._ChangePasswordPayload_account(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var checkInPayloadImplementors = []string{"CheckInPayload"}
+
+func (ec *executionContext) _CheckInPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CheckInPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, checkInPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CheckInPayload")
+		case "item":
+			out.Values[i] = ec._CheckInPayload_item(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._CheckInPayload_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "destination":
+			out.Values[i] = ec._CheckInPayload_destination(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "loan":
+			out.Values[i] = ec._CheckInPayload_loan(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hold":
+			out.Values[i] = ec._CheckInPayload_hold(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -21225,6 +25259,217 @@ func (ec *executionContext) _Highlights(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var holdImplementors = []string{"Hold"}
+
+func (ec *executionContext) _Hold(ctx context.Context, sel ast.SelectionSet, obj *circulation.HoldStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, holdImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Hold")
+		case "id":
+			out.Values[i] = ec._Hold_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "work":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Hold_work(ctx, field, obj)
+				})
+		case "requestedItem":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Hold_requestedItem(ctx, field, obj)
+				})
+		case "pickupLibrary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Hold_pickupLibrary(ctx, field, obj)
+				})
+		case "state":
+			out.Values[i] = ec._Hold_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "position":
+			out.Values[i] = ec._Hold_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "queueLength":
+			out.Values[i] = ec._Hold_queueLength(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "estimatedWait":
+			out.Values[i] = ec._Hold_estimatedWait(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Hold_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "suspendedUntil":
+			out.Values[i] = ec._Hold_suspendedUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "item":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Hold_item(ctx, field, obj)
+				})
+		case "readyAt":
+			out.Values[i] = ec._Hold_readyAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pickupDeadline":
+			out.Values[i] = ec._Hold_pickupDeadline(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var holdConnectionImplementors = []string{"HoldConnection"}
+
+func (ec *executionContext) _HoldConnection(ctx context.Context, sel ast.SelectionSet, obj *model.HoldConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, holdConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HoldConnection")
+		case "edges":
+			out.Values[i] = ec._HoldConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._HoldConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._HoldConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var holdEdgeImplementors = []string{"HoldEdge"}
+
+func (ec *executionContext) _HoldEdge(ctx context.Context, sel ast.SelectionSet, obj *model.HoldEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, holdEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HoldEdge")
+		case "cursor":
+			out.Values[i] = ec._HoldEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._HoldEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var holdPayloadImplementors = []string{"HoldPayload"}
+
+func (ec *executionContext) _HoldPayload(ctx context.Context, sel ast.SelectionSet, obj *model.HoldPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, holdPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HoldPayload")
+		case "hold":
+			out.Values[i] = ec._HoldPayload_hold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var holdingImplementors = []string{"Holding"}
 
 func (ec *executionContext) _Holding(ctx context.Context, sel ast.SelectionSet, obj *catalog.Holding) graphql.Marshaler {
@@ -21455,6 +25700,39 @@ func (ec *executionContext) _Item(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = ec._Item_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var itemPayloadImplementors = []string{"ItemPayload"}
+
+func (ec *executionContext) _ItemPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ItemPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, itemPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ItemPayload")
+		case "item":
+			out.Values[i] = ec._ItemPayload_item(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -21870,6 +26148,212 @@ func (ec *executionContext) _LinkedCard(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var loanImplementors = []string{"Loan"}
+
+func (ec *executionContext) _Loan(ctx context.Context, sel ast.SelectionSet, obj *circulation.LoanStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Loan")
+		case "id":
+			out.Values[i] = ec._Loan_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "item":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Loan_item(ctx, field, obj)
+				})
+		case "work":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Loan_work(ctx, field, obj)
+				})
+		case "library":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Loan_library(ctx, field, obj)
+				})
+		case "state":
+			out.Values[i] = ec._Loan_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checkedOutAt":
+			out.Values[i] = ec._Loan_checkedOutAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueAt":
+			out.Values[i] = ec._Loan_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "renewals":
+			out.Values[i] = ec._Loan_renewals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "returnedAt":
+			out.Values[i] = ec._Loan_returnedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "overdue":
+			out.Values[i] = ec._Loan_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "renewable":
+			out.Values[i] = ec._Loan_renewable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notRenewableReason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Loan_notRenewableReason(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loanConnectionImplementors = []string{"LoanConnection"}
+
+func (ec *executionContext) _LoanConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LoanConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loanConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoanConnection")
+		case "edges":
+			out.Values[i] = ec._LoanConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._LoanConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._LoanConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loanEdgeImplementors = []string{"LoanEdge"}
+
+func (ec *executionContext) _LoanEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LoanEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loanEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoanEdge")
+		case "cursor":
+			out.Values[i] = ec._LoanEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._LoanEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loanPayloadImplementors = []string{"LoanPayload"}
+
+func (ec *executionContext) _LoanPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LoanPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loanPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoanPayload")
+		case "loan":
+			out.Values[i] = ec._LoanPayload_loan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var logoutPayloadImplementors = []string{"LogoutPayload"}
 
 func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LogoutPayload) graphql.Marshaler {
@@ -22175,6 +26659,97 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateNotificationPreferences":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateNotificationPreferences(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "placeHold":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_placeHold(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelHold":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelHold(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suspendHold":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_suspendHold(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resumeHold":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resumeHold(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePickupLibrary":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePickupLibrary(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renewLoan":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_renewLoan(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renewAllLoans":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_renewAllLoans(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkOut":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_checkOut(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_checkIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "receiveTransit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_receiveTransit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markItemLost":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markItemLost(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markItemDamaged":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markItemDamaged(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markItemFound":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markItemFound(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -22708,6 +27283,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_myDevices(ctx, field)
 				})
+		case "myHolds":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myHolds(ctx, field)
+				})
+		case "myLoans":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myLoans(ctx, field)
+				})
+		case "holdShelf":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_holdShelf(ctx, field)
+				})
+		case "incomingTransits":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_incomingTransits(ctx, field)
+				})
+		case "holdQueue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_holdQueue(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -22859,6 +27464,82 @@ func (ec *executionContext) _RegisteredStudent(ctx context.Context, sel ast.Sele
 		case "cardNumber":
 			out.Values[i] = ec._RegisteredStudent_cardNumber(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var renewAllLoansPayloadImplementors = []string{"RenewAllLoansPayload"}
+
+func (ec *executionContext) _RenewAllLoansPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RenewAllLoansPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renewAllLoansPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenewAllLoansPayload")
+		case "results":
+			out.Values[i] = ec._RenewAllLoansPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var renewLoanResultImplementors = []string{"RenewLoanResult"}
+
+func (ec *executionContext) _RenewLoanResult(ctx context.Context, sel ast.SelectionSet, obj *model.RenewLoanResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renewLoanResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenewLoanResult")
+		case "loan":
+			out.Values[i] = ec._RenewLoanResult_loan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renewed":
+			out.Values[i] = ec._RenewLoanResult_renewed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._RenewLoanResult_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -23202,6 +27883,44 @@ func (ec *executionContext) _VerifyCardPayload(ctx context.Context, sel ast.Sele
 			out.Values[i] = graphql.MarshalString("VerifyCardPayload")
 		case "verification":
 			out.Values[i] = ec._VerifyCardPayload_verification(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var waitRangeImplementors = []string{"WaitRange"}
+
+func (ec *executionContext) _WaitRange(ctx context.Context, sel ast.SelectionSet, obj *circulation.WaitEstimate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, waitRangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WaitRange")
+		case "earliest":
+			out.Values[i] = ec._WaitRange_earliest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "latest":
+			out.Values[i] = ec._WaitRange_latest(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23979,6 +28698,44 @@ func (ec *executionContext) marshalNChangePasswordPayload2ᚖgithubᚗcomᚋbacn
 	return ec._ChangePasswordPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNChangePickupLibraryInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐChangePickupLibraryInput(ctx context.Context, v any) (model.ChangePickupLibraryInput, error) {
+	res, err := ec.unmarshalInputChangePickupLibraryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCheckInAction2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐCheckInAction(ctx context.Context, v any) (circulation.CheckInAction, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := circulation.CheckInAction(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCheckInAction2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐCheckInAction(ctx context.Context, sel ast.SelectionSet, v circulation.CheckInAction) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CheckInAction!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNCheckInInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCheckInInput(ctx context.Context, v any) (model.CheckInInput, error) {
+	res, err := ec.unmarshalInputCheckInInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCheckInPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCheckInPayload(ctx context.Context, sel ast.SelectionSet, v *model.CheckInPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CheckInPayload!")
+		return graphql.Null
+	}
+	return ec._CheckInPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCheckOutInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐCheckOutInput(ctx context.Context, v any) (model.CheckOutInput, error) {
+	res, err := ec.unmarshalInputCheckOutInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNContact2githubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐContact(ctx context.Context, sel ast.SelectionSet, v library.Contact) graphql.Marshaler {
 	return ec._Contact(ctx, sel, &v)
 }
@@ -24393,6 +29150,94 @@ func (ec *executionContext) marshalNHighlights2githubᚗcomᚋbacninhᚋthuviens
 	return ec._Highlights(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNHold2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatus(ctx context.Context, sel ast.SelectionSet, v circulation.HoldStatus) graphql.Marshaler {
+	return ec._Hold(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNHold2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []*circulation.HoldStatus) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHold2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHold2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatus(ctx context.Context, sel ast.SelectionSet, v *circulation.HoldStatus) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Hold!")
+		return graphql.Null
+	}
+	return ec._Hold(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHoldConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldConnection(ctx context.Context, sel ast.SelectionSet, v *model.HoldConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HoldConnection!")
+		return graphql.Null
+	}
+	return ec._HoldConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHoldEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HoldEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHoldEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHoldEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldEdge(ctx context.Context, sel ast.SelectionSet, v *model.HoldEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HoldEdge!")
+		return graphql.Null
+	}
+	return ec._HoldEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldInput(ctx context.Context, v any) (model.HoldInput, error) {
+	res, err := ec.unmarshalInputHoldInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHoldPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHoldPayload(ctx context.Context, sel ast.SelectionSet, v *model.HoldPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HoldPayload!")
+		return graphql.Null
+	}
+	return ec._HoldPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNHoldState2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldState(ctx context.Context, v any) (circulation.HoldState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := circulation.HoldState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHoldState2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldState(ctx context.Context, sel ast.SelectionSet, v circulation.HoldState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "HoldState!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNHolding2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐHoldingᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Holding) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -24511,6 +29356,10 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	return ret
 }
 
+func (ec *executionContext) marshalNItem2githubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredItem(ctx context.Context, sel ast.SelectionSet, v catalog.StoredItem) graphql.Marshaler {
+	return ec._Item(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNItem2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.StoredItem) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -24533,6 +29382,19 @@ func (ec *executionContext) marshalNItem2ᚖgithubᚗcomᚋbacninhᚋthuvienso�
 		return graphql.Null
 	}
 	return ec._Item(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNItemBarcodeInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐItemBarcodeInput(ctx context.Context, v any) (model.ItemBarcodeInput, error) {
+	res, err := ec.unmarshalInputItemBarcodeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNItemPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐItemPayload(ctx context.Context, sel ast.SelectionSet, v *model.ItemPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ItemPayload!")
+		return graphql.Null
+	}
+	return ec._ItemPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNItemStatus2githubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐItemStatus(ctx context.Context, v any) (catalog.ItemStatus, error) {
@@ -24718,6 +29580,65 @@ func (ec *executionContext) marshalNLinkedCard2ᚖgithubᚗcomᚋbacninhᚋthuvi
 	return ec._LinkedCard(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNLoan2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐLoanStatus(ctx context.Context, sel ast.SelectionSet, v circulation.LoanStatus) graphql.Marshaler {
+	return ec._Loan(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLoanConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLoanConnection(ctx context.Context, sel ast.SelectionSet, v *model.LoanConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LoanConnection!")
+		return graphql.Null
+	}
+	return ec._LoanConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLoanEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLoanEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LoanEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLoanEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLoanEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLoanEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLoanEdge(ctx context.Context, sel ast.SelectionSet, v *model.LoanEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LoanEdge!")
+		return graphql.Null
+	}
+	return ec._LoanEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLoanPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLoanPayload(ctx context.Context, sel ast.SelectionSet, v *model.LoanPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LoanPayload!")
+		return graphql.Null
+	}
+	return ec._LoanPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNLoanState2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐLoanState(ctx context.Context, v any) (circulation.LoanState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := circulation.LoanState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLoanState2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐLoanState(ctx context.Context, sel ast.SelectionSet, v circulation.LoanState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "LoanState!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNLoginInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐLoginInput(ctx context.Context, v any) (model.LoginInput, error) {
 	res, err := ec.unmarshalInputLoginInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24895,6 +29816,11 @@ func (ec *executionContext) unmarshalNPlaceEbookHoldInput2githubᚗcomᚋbacninh
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNPlaceHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐPlaceHoldInput(ctx context.Context, v any) (model.PlaceHoldInput, error) {
+	res, err := ec.unmarshalInputPlaceHoldInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNReaderCategory2githubᚗcomᚋbacninhᚋthuviensoᚋauthᚐCategory(ctx context.Context, v any) (auth.Category, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := auth.Category(tmp)
@@ -24970,9 +29896,46 @@ func (ec *executionContext) marshalNRegisteredStudent2ᚖgithubᚗcomᚋbacninh�
 	return ec._RegisteredStudent(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRenewAllLoansPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRenewAllLoansPayload(ctx context.Context, sel ast.SelectionSet, v *model.RenewAllLoansPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RenewAllLoansPayload!")
+		return graphql.Null
+	}
+	return ec._RenewAllLoansPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRenewEbookInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRenewEbookInput(ctx context.Context, v any) (model.RenewEbookInput, error) {
 	res, err := ec.unmarshalInputRenewEbookInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRenewLoanInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRenewLoanInput(ctx context.Context, v any) (model.RenewLoanInput, error) {
+	res, err := ec.unmarshalInputRenewLoanInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRenewLoanResult2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRenewLoanResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RenewLoanResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRenewLoanResult2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRenewLoanResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRenewLoanResult2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRenewLoanResult(ctx context.Context, sel ast.SelectionSet, v *model.RenewLoanResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RenewLoanResult!")
+		return graphql.Null
+	}
+	return ec._RenewLoanResult(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNReportCardLostInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐReportCardLostInput(ctx context.Context, v any) (model.ReportCardLostInput, error) {
@@ -25145,6 +30108,11 @@ func (ec *executionContext) marshalNSuggestionKind2githubᚗcomᚋbacninhᚋthuv
 
 func (ec *executionContext) unmarshalNSuspendEbookHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSuspendEbookHoldInput(ctx context.Context, v any) (model.SuspendEbookHoldInput, error) {
 	res, err := ec.unmarshalInputSuspendEbookHoldInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSuspendHoldInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSuspendHoldInput(ctx context.Context, v any) (model.SuspendHoldInput, error) {
+	res, err := ec.unmarshalInputSuspendHoldInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -25568,6 +30536,13 @@ func (ec *executionContext) marshalOGeoPoint2ᚖgithubᚗcomᚋbacninhᚋthuvien
 	return ec._GeoPoint(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOHold2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatus(ctx context.Context, sel ast.SelectionSet, v *circulation.HoldStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Hold(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -25774,6 +30749,13 @@ func (ec *executionContext) marshalOLicenseScope2ᚖgithubᚗcomᚋbacninhᚋthu
 	return res
 }
 
+func (ec *executionContext) marshalOLoan2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐLoanStatus(ctx context.Context, sel ast.SelectionSet, v *circulation.LoanStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Loan(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalONearInput2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐNearInput(ctx context.Context, v any) (*model.NearInput, error) {
 	if v == nil {
 		return nil, nil
@@ -25932,6 +30914,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOWaitRange2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐWaitEstimate(ctx context.Context, sel ast.SelectionSet, v *circulation.WaitEstimate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WaitRange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOWork2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredWork(ctx context.Context, sel ast.SelectionSet, v *catalog.StoredWork) graphql.Marshaler {

@@ -22,6 +22,7 @@ type loaders struct {
 	itemsByWork   *dataloadgen.Loader[string, []*catalog.StoredItem]
 	recordsByWork *dataloadgen.Loader[string, []*catalog.StoredRecord]
 	ebooks        ebookLoaders
+	item          *dataloadgen.Loader[string, *catalog.StoredItem]
 }
 
 type loadersKey struct{}
@@ -33,6 +34,7 @@ const batchWait = 500 * time.Microsecond
 func (r *Resolver) newLoaders() *loaders {
 	return &loaders{
 		ebooks: r.newEbookLoaders(),
+		item:   r.newItemLoader(),
 		library: dataloadgen.NewLoader(func(ctx context.Context, ids []string) ([]*library.Library, []error) {
 			libs, err := r.LibraryService.Store.LibrariesByID(ctx, ids)
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/bacninh/thuvienso/auth"
 	"github.com/bacninh/thuvienso/card/cardsvc"
 	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/circulation"
 	"github.com/bacninh/thuvienso/ebooks"
 	"github.com/bacninh/thuvienso/library"
 	"github.com/bacninh/thuvienso/notifications"
@@ -24,6 +25,8 @@ type Resolver struct {
 	CardService    *cardsvc.Service
 	// NotificationService is the inbox, devices and preferences.
 	NotificationService *notifications.Service
+	// CirculationService is holds and loans of physical copies.
+	CirculationService *circulation.Service
 }
 
 // nullIfNotFound turns a lookup's NOT_FOUND into a null answer, the GraphQL

@@ -14,6 +14,7 @@ import (
 	"github.com/bacninh/thuvienso/card"
 	"github.com/bacninh/thuvienso/card/cardsvc"
 	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/circulation"
 	"github.com/bacninh/thuvienso/ebooks"
 	"github.com/bacninh/thuvienso/graph"
 	"github.com/bacninh/thuvienso/graph/model"
@@ -164,6 +165,26 @@ func (r *ebookTitleResolver) Licenses(ctx context.Context, obj *ebooks.Title) ([
 	return r.EbookService.Licenses(ctx, a, obj.ID)
 }
 
+// Work is the resolver for the work field.
+func (r *holdResolver) Work(ctx context.Context, obj *circulation.HoldStatus) (*catalog.StoredWork, error) {
+	return nullIfNotFound(r.loadersFor(ctx).work.Load(ctx, obj.WorkID))
+}
+
+// RequestedItem is the resolver for the requestedItem field.
+func (r *holdResolver) RequestedItem(ctx context.Context, obj *circulation.HoldStatus) (*catalog.StoredItem, error) {
+	return r.item(ctx, obj.ItemBarcode)
+}
+
+// PickupLibrary is the resolver for the pickupLibrary field.
+func (r *holdResolver) PickupLibrary(ctx context.Context, obj *circulation.HoldStatus) (*library.Library, error) {
+	return r.library(ctx, obj.PickupLibraryID)
+}
+
+// Item is the resolver for the item field.
+func (r *holdResolver) Item(ctx context.Context, obj *circulation.HoldStatus) (*catalog.StoredItem, error) {
+	return r.item(ctx, obj.Barcode)
+}
+
 // Library is the resolver for the library field.
 func (r *holdingResolver) Library(ctx context.Context, obj *catalog.Holding) (*library.Library, error) {
 	return r.library(ctx, obj.LibraryID)
@@ -264,6 +285,30 @@ func (r *libraryCardResolver) Holder(ctx context.Context, obj *card.Card) (*auth
 // Note is the resolver for the note field.
 func (r *linkResolver) Note(ctx context.Context, obj *catalog.Link) (*string, error) {
 	return nonEmpty(obj.Note), nil
+}
+
+// Item is the resolver for the item field.
+func (r *loanResolver) Item(ctx context.Context, obj *circulation.LoanStatus) (*catalog.StoredItem, error) {
+	return r.item(ctx, obj.Barcode)
+}
+
+// Work is the resolver for the work field.
+func (r *loanResolver) Work(ctx context.Context, obj *circulation.LoanStatus) (*catalog.StoredWork, error) {
+	return nullIfNotFound(r.loadersFor(ctx).work.Load(ctx, obj.WorkID))
+}
+
+// Library is the resolver for the library field.
+func (r *loanResolver) Library(ctx context.Context, obj *circulation.LoanStatus) (*library.Library, error) {
+	return nullIfNotFound(r.library(ctx, obj.LibraryID))
+}
+
+// NotRenewableReason is the resolver for the notRenewableReason field.
+func (r *loanResolver) NotRenewableReason(ctx context.Context, obj *circulation.LoanStatus) (*string, error) {
+	if obj.Renewable || obj.NotRenewable == nil {
+		return nil, nil
+	}
+	msg := obj.NotRenewable.Message(locale.From(ctx))
+	return &msg, nil
 }
 
 // Register is the resolver for the register field.
@@ -660,6 +705,133 @@ func (r *mutationResolver) UpdateNotificationPreferences(ctx context.Context, in
 	return &model.NotificationPreferencesPayload{Preferences: *p}, nil
 }
 
+// PlaceHold is the resolver for the placeHold field.
+func (r *mutationResolver) PlaceHold(ctx context.Context, input model.PlaceHoldInput) (*model.HoldPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.CirculationService.PlaceHold(ctx, a, circulation.PlaceHoldInput{WorkID: deref(input.WorkID), ItemBarcode: deref(input.ItemBarcode),
+		PickupLibraryID: input.PickupLibraryID, StartDate: input.StartDate, IdempotencyKey: deref(input.IdempotencyKey)})
+	return r.physicalHoldPayload(ctx, h, err)
+}
+
+// CancelHold is the resolver for the cancelHold field.
+func (r *mutationResolver) CancelHold(ctx context.Context, input model.HoldInput) (*model.HoldPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.CirculationService.CancelHold(ctx, a, input.HoldID)
+	return r.physicalHoldPayload(ctx, h, err)
+}
+
+// SuspendHold is the resolver for the suspendHold field.
+func (r *mutationResolver) SuspendHold(ctx context.Context, input model.SuspendHoldInput) (*model.HoldPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.CirculationService.SuspendHold(ctx, a, input.HoldID, input.Until)
+	return r.physicalHoldPayload(ctx, h, err)
+}
+
+// ResumeHold is the resolver for the resumeHold field.
+func (r *mutationResolver) ResumeHold(ctx context.Context, input model.HoldInput) (*model.HoldPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.CirculationService.ResumeHold(ctx, a, input.HoldID)
+	return r.physicalHoldPayload(ctx, h, err)
+}
+
+// ChangePickupLibrary is the resolver for the changePickupLibrary field.
+func (r *mutationResolver) ChangePickupLibrary(ctx context.Context, input model.ChangePickupLibraryInput) (*model.HoldPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.CirculationService.ChangePickupLibrary(ctx, a, input.HoldID, input.PickupLibraryID)
+	return r.physicalHoldPayload(ctx, h, err)
+}
+
+// RenewLoan is the resolver for the renewLoan field.
+func (r *mutationResolver) RenewLoan(ctx context.Context, input model.RenewLoanInput) (*model.LoanPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.CirculationService.RenewLoan(ctx, a, input.LoanID, deref(input.IdempotencyKey))
+	return r.loanPayload(ctx, l, err)
+}
+
+// RenewAllLoans is the resolver for the renewAllLoans field.
+func (r *mutationResolver) RenewAllLoans(ctx context.Context) (*model.RenewAllLoansPayload, error) {
+	return r.renewAll(ctx)
+}
+
+// CheckOut is the resolver for the checkOut field.
+func (r *mutationResolver) CheckOut(ctx context.Context, input model.CheckOutInput) (*model.LoanPayload, error) {
+	return r.checkOut(ctx, input)
+}
+
+// CheckIn is the resolver for the checkIn field.
+func (r *mutationResolver) CheckIn(ctx context.Context, input model.CheckInInput) (*model.CheckInPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.CirculationService.CheckIn(ctx, a, circulation.CheckInInput{LibraryID: input.LibraryID, Barcode: input.Barcode})
+	return r.checkInPayload(ctx, res, err)
+}
+
+// ReceiveTransit is the resolver for the receiveTransit field.
+func (r *mutationResolver) ReceiveTransit(ctx context.Context, input model.CheckInInput) (*model.CheckInPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.CirculationService.ReceiveTransit(ctx, a, circulation.CheckInInput{LibraryID: input.LibraryID, Barcode: input.Barcode})
+	return r.checkInPayload(ctx, res, err)
+}
+
+// MarkItemLost is the resolver for the markItemLost field.
+func (r *mutationResolver) MarkItemLost(ctx context.Context, input model.ItemBarcodeInput) (*model.ItemPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	it, err := r.CirculationService.MarkItemLost(ctx, a, input.Barcode)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ItemPayload{Item: *it}, nil
+}
+
+// MarkItemDamaged is the resolver for the markItemDamaged field.
+func (r *mutationResolver) MarkItemDamaged(ctx context.Context, input model.ItemBarcodeInput) (*model.ItemPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	it, err := r.CirculationService.MarkItemDamaged(ctx, a, input.Barcode)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ItemPayload{Item: *it}, nil
+}
+
+// MarkItemFound is the resolver for the markItemFound field.
+func (r *mutationResolver) MarkItemFound(ctx context.Context, input model.CheckInInput) (*model.CheckInPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.CirculationService.MarkItemFound(ctx, a, circulation.CheckInInput{LibraryID: input.LibraryID, Barcode: input.Barcode})
+	return r.checkInPayload(ctx, res, err)
+}
+
 // Title is the resolver for the title field.
 func (r *notificationResolver) Title(ctx context.Context, obj *notifications.Notification) (string, error) {
 	return notifications.Render(obj, locale.From(ctx)).Title, nil
@@ -884,6 +1056,45 @@ func (r *queryResolver) MyDevices(ctx context.Context) ([]*notifications.Device,
 	return r.NotificationService.Devices(ctx, a)
 }
 
+// MyHolds is the resolver for the myHolds field.
+func (r *queryResolver) MyHolds(ctx context.Context, includeEnded *bool, first *int, after *string) (*model.HoldConnection, error) {
+	return r.myHolds(ctx, deref(includeEnded), first, after)
+}
+
+// MyLoans is the resolver for the myLoans field.
+func (r *queryResolver) MyLoans(ctx context.Context, includeEnded *bool, first *int, after *string) (*model.LoanConnection, error) {
+	return r.myLoans(ctx, deref(includeEnded), first, after)
+}
+
+// HoldShelf is the resolver for the holdShelf field.
+func (r *queryResolver) HoldShelf(ctx context.Context, libraryID string) ([]*circulation.HoldStatus, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := r.CirculationService.HoldShelf(ctx, a, libraryID)
+	return r.holdStatuses(ctx, hs, err)
+}
+
+// IncomingTransits is the resolver for the incomingTransits field.
+func (r *queryResolver) IncomingTransits(ctx context.Context, libraryID string) ([]*circulation.HoldStatus, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := r.CirculationService.IncomingTransits(ctx, a, libraryID)
+	return r.holdStatuses(ctx, hs, err)
+}
+
+// HoldQueue is the resolver for the holdQueue field.
+func (r *queryResolver) HoldQueue(ctx context.Context, workID string) ([]*circulation.HoldStatus, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.CirculationService.Queue(ctx, a, workID)
+}
+
 // NotificationReceived is the resolver for the notificationReceived field.
 func (r *subscriptionResolver) NotificationReceived(ctx context.Context) (<-chan *notifications.Notification, error) {
 	a, err := auth.RequireActor(ctx)
@@ -990,6 +1201,9 @@ func (r *Resolver) EbookLoan() graph.EbookLoanResolver { return &ebookLoanResolv
 // EbookTitle returns graph.EbookTitleResolver implementation.
 func (r *Resolver) EbookTitle() graph.EbookTitleResolver { return &ebookTitleResolver{r} }
 
+// Hold returns graph.HoldResolver implementation.
+func (r *Resolver) Hold() graph.HoldResolver { return &holdResolver{r} }
+
 // Holding returns graph.HoldingResolver implementation.
 func (r *Resolver) Holding() graph.HoldingResolver { return &holdingResolver{r} }
 
@@ -1004,6 +1218,9 @@ func (r *Resolver) LibraryCard() graph.LibraryCardResolver { return &libraryCard
 
 // Link returns graph.LinkResolver implementation.
 func (r *Resolver) Link() graph.LinkResolver { return &linkResolver{r} }
+
+// Loan returns graph.LoanResolver implementation.
+func (r *Resolver) Loan() graph.LoanResolver { return &loanResolver{r} }
 
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
@@ -1037,11 +1254,13 @@ type (
 	ebookLicenseResolver            struct{ *Resolver }
 	ebookLoanResolver               struct{ *Resolver }
 	ebookTitleResolver              struct{ *Resolver }
+	holdResolver                    struct{ *Resolver }
 	holdingResolver                 struct{ *Resolver }
 	itemResolver                    struct{ *Resolver }
 	libraryResolver                 struct{ *Resolver }
 	libraryCardResolver             struct{ *Resolver }
 	linkResolver                    struct{ *Resolver }
+	loanResolver                    struct{ *Resolver }
 	mutationResolver                struct{ *Resolver }
 	notificationResolver            struct{ *Resolver }
 	notificationPreferencesResolver struct{ *Resolver }

@@ -13,6 +13,7 @@ import (
 	"github.com/bacninh/thuvienso/card"
 	"github.com/bacninh/thuvienso/card/cardsvc"
 	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/circulation"
 	"github.com/bacninh/thuvienso/ebooks"
 	"github.com/bacninh/thuvienso/library"
 	"github.com/bacninh/thuvienso/notifications"
@@ -178,6 +179,50 @@ type ChangePasswordPayload struct {
 	Account auth.Account `json:"account"`
 }
 
+// Input of changePickupLibrary.
+type ChangePickupLibraryInput struct {
+	// The hold.
+	HoldID string `json:"holdId"`
+	// The new pickup library.
+	PickupLibraryID string `json:"pickupLibraryId"`
+}
+
+// Input of checkIn, receiveTransit and markItemFound.
+type CheckInInput struct {
+	// The desk's library (the librarian's).
+	LibraryID string `json:"libraryId"`
+	// The copy's barcode.
+	Barcode string `json:"barcode"`
+}
+
+// What a check-in did and what to do with the copy.
+type CheckInPayload struct {
+	// The copy as it is now.
+	Item catalog.StoredItem `json:"item"`
+	// What to do with it.
+	Action circulation.CheckInAction `json:"action"`
+	// Where to send it, for transits.
+	Destination *library.Library `json:"destination,omitempty"`
+	// The loan this check-in ended.
+	Loan *circulation.LoanStatus `json:"loan,omitempty"`
+	// The hold the copy now serves.
+	Hold *circulation.HoldStatus `json:"hold,omitempty"`
+}
+
+// Input of checkOut.
+type CheckOutInput struct {
+	// The desk's library (the librarian's).
+	LibraryID string `json:"libraryId"`
+	// The reader's card number; or give `cardToken`.
+	CardNumber *string `json:"cardNumber,omitempty"`
+	// The token of the reader's digital card (its QR code), verified online.
+	CardToken *string `json:"cardToken,omitempty"`
+	// The copy's barcode.
+	Barcode string `json:"barcode"`
+	// Any string unique to this request; a retry with the same key lends once.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 // Contact details.
 type ContactInput struct {
 	// Phone number.
@@ -286,6 +331,36 @@ type Highlights struct {
 	Authors []string `json:"authors"`
 }
 
+// A page of holds.
+type HoldConnection struct {
+	// Holds on this page.
+	Edges []*HoldEdge `json:"edges"`
+	// Where this page is.
+	PageInfo PageInfo `json:"pageInfo"`
+	// Every hold in the list.
+	TotalCount int `json:"totalCount"`
+}
+
+// One hold of a page.
+type HoldEdge struct {
+	// Where to continue after this hold.
+	Cursor string `json:"cursor"`
+	// The hold.
+	Node circulation.HoldStatus `json:"node"`
+}
+
+// Names a hold.
+type HoldInput struct {
+	// The hold.
+	HoldID string `json:"holdId"`
+}
+
+// A changed hold.
+type HoldPayload struct {
+	// The hold as it is now, with its place in the queue.
+	Hold circulation.HoldStatus `json:"hold"`
+}
+
 // A record or copy an import refused.
 type ImportProblem struct {
 	// Record number in the file (or CSV line), when known.
@@ -326,6 +401,18 @@ type ImportRecordsPayload struct {
 	ItemsRefused int `json:"itemsRefused"`
 	// Why records or copies were refused, at most 100.
 	Problems []*ImportProblem `json:"problems"`
+}
+
+// Names a copy.
+type ItemBarcodeInput struct {
+	// The copy's barcode.
+	Barcode string `json:"barcode"`
+}
+
+// A changed copy.
+type ItemPayload struct {
+	// The copy as it is now.
+	Item catalog.StoredItem `json:"item"`
 }
 
 // A changed card.
@@ -376,6 +463,30 @@ type LinkChildInput struct {
 	ChildPassword *string `json:"childPassword,omitempty"`
 	// The guardian (librarians linking for someone); the logged-in reader when omitted.
 	GuardianID *string `json:"guardianId,omitempty"`
+}
+
+// A page of loans.
+type LoanConnection struct {
+	// Loans on this page.
+	Edges []*LoanEdge `json:"edges"`
+	// Where this page is.
+	PageInfo PageInfo `json:"pageInfo"`
+	// Every loan in the list.
+	TotalCount int `json:"totalCount"`
+}
+
+// One loan of a page.
+type LoanEdge struct {
+	// Where to continue after this loan.
+	Cursor string `json:"cursor"`
+	// The loan.
+	Node circulation.LoanStatus `json:"node"`
+}
+
+// A changed loan.
+type LoanPayload struct {
+	// The loan as it is now.
+	Loan circulation.LoanStatus `json:"loan"`
 }
 
 // A login attempt.
@@ -482,6 +593,20 @@ type PlaceEbookHoldInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// Input of placeHold.
+type PlaceHoldInput struct {
+	// The work (any copy); may be omitted with `itemBarcode`.
+	WorkID *string `json:"workId,omitempty"`
+	// One copy only.
+	ItemBarcode *string `json:"itemBarcode,omitempty"`
+	// Where to collect it.
+	PickupLibraryID string `json:"pickupLibraryId"`
+	// Start serving the hold on this day (the place in the queue is kept meanwhile).
+	StartDate *time.Time `json:"startDate,omitempty"`
+	// Any string unique to this request; a retry with the same key returns the first answer.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 // The root of every read.
 type Query struct {
 }
@@ -562,12 +687,36 @@ type RegisteredStudent struct {
 	CardNumber string `json:"cardNumber"`
 }
 
+// What renewAllLoans did.
+type RenewAllLoansPayload struct {
+	// One result per active loan.
+	Results []*RenewLoanResult `json:"results"`
+}
+
 // Input of renewEbook.
 type RenewEbookInput struct {
 	// The loan to extend.
 	LoanID string `json:"loanId"`
 	// Days to add: 7, 14 or 21; the format's default when omitted.
 	Days *int `json:"days,omitempty"`
+}
+
+// Input of renewLoan.
+type RenewLoanInput struct {
+	// The loan.
+	LoanID string `json:"loanId"`
+	// Any string unique to this request; a retry with the same key renews once.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+// The outcome of renewing one loan.
+type RenewLoanResult struct {
+	// The loan, renewed or as it was.
+	Loan circulation.LoanStatus `json:"loan"`
+	// Whether it was renewed.
+	Renewed bool `json:"renewed"`
+	// Why not, in the request's language.
+	Reason *string `json:"reason,omitempty"`
 }
 
 // Input of reportCardLost.
@@ -654,6 +803,14 @@ type Subscription struct {
 
 // Input of suspendEbookHold.
 type SuspendEbookHoldInput struct {
+	// The hold.
+	HoldID string `json:"holdId"`
+	// When to wait again; until resumed when omitted.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// Input of suspendHold.
+type SuspendHoldInput struct {
 	// The hold.
 	HoldID string `json:"holdId"`
 	// When to wait again; until resumed when omitted.
