@@ -279,11 +279,6 @@ func benchCatalog(ctx context.Context, opts benchOptions, out io.Writer) (err er
 	}
 	defer idx.Close()
 	rep.cold.openIndex = time.Since(start)
-	// Measured now: the segments a merge replaced are deleted after Close,
-	// when the index is opened again.
-	if rep.indexMB, err = sizeMB(idxPath, nil); err != nil {
-		return fmt.Errorf("bench: index size: %w", err)
-	}
 	start = time.Now()
 	if _, err := idx.Search(ctx, search.Request{Query: coldStartQuery, Facets: benchFacets, Highlight: true}); err != nil {
 		return fmt.Errorf("bench: cold start: first search: %w", err)
@@ -306,6 +301,11 @@ func benchCatalog(ctx context.Context, opts benchOptions, out io.Writer) (err er
 		return err
 	}
 	rep.mem = append(rep.mem, readMemory("searches"))
+	// Measured last: the segment files a merge replaced are deleted only
+	// once the index is open again and its persister has run.
+	if rep.indexMB, err = sizeMB(idxPath, nil); err != nil {
+		return fmt.Errorf("bench: index size: %w", err)
+	}
 	rep.loadTo = loadAverage()
 	rep.print(out)
 	return nil
