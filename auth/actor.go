@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 
 	thuvienso "github.com/bacninh/thuvienso"
 )
@@ -79,4 +80,44 @@ func WithClient(ctx context.Context, c Client) context.Context {
 func ClientFrom(ctx context.Context) Client {
 	c, _ := ctx.Value(clientKey{}).(Client)
 	return c
+}
+
+// AccountFinder finds accounts by ID; Store is one. Domains that act for
+// readers (e-books, circulation) read their accounts through it.
+type AccountFinder interface {
+	AccountsByID(ctx context.Context, ids []string) ([]*Account, error)
+}
+
+// AccountMap returns the accounts with these IDs, by ID; IDs with no
+// account are left out.
+func AccountMap(ctx context.Context, f AccountFinder, ids []string) (map[string]*Account, error) {
+	out := map[string]*Account{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	accs, err := f.AccountsByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("reading accounts: %w", err)
+	}
+	for _, a := range accs {
+		out[a.ID] = a
+	}
+	return out, nil
+}
+
+// ActorAccount returns the account of the actor; UNAUTHENTICATED for an
+// anonymous actor or one whose account is gone.
+func ActorAccount(ctx context.Context, f AccountFinder, a Actor) (*Account, error) {
+	if a.AccountID == "" {
+		return nil, thuvienso.ErrUnauthenticated
+	}
+	accs, err := AccountMap(ctx, f, []string{a.AccountID})
+	if err != nil {
+		return nil, err
+	}
+	acc := accs[a.AccountID]
+	if acc == nil {
+		return nil, thuvienso.ErrUnauthenticated
+	}
+	return acc, nil
 }

@@ -121,34 +121,12 @@ func idFor(kind, readerID, key string) string {
 
 // reader returns the account of the actor.
 func (s *Service) reader(ctx context.Context, actor auth.Actor) (*auth.Account, error) {
-	if actor.AccountID == "" {
-		return nil, thuvienso.ErrUnauthenticated
-	}
-	accs, err := s.accountsByID(ctx, []string{actor.AccountID})
-	if err != nil {
-		return nil, err
-	}
-	acc := accs[actor.AccountID]
-	if acc == nil {
-		return nil, thuvienso.ErrUnauthenticated
-	}
-	return acc, nil
+	return auth.ActorAccount(ctx, s.accounts, actor)
 }
 
 // accountsByID returns the accounts by ID.
 func (s *Service) accountsByID(ctx context.Context, ids []string) (map[string]*auth.Account, error) {
-	out := map[string]*auth.Account{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	accs, err := s.accounts.AccountsByID(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("reading accounts: %w", err)
-	}
-	for _, a := range accs {
-		out[a.ID] = a
-	}
-	return out, nil
+	return auth.AccountMap(ctx, s.accounts, ids)
 }
 
 // readerByCard returns the account whose card number is number.

@@ -91,22 +91,9 @@ func newCirculationStore(db *mongodrv.Database) *CirculationStore {
 		claims: db.Collection(collCircClaims), closed: db.Collection(collCircClosedDays)}
 }
 
-// findCirc runs a find and converts every document with conv.
+// findCirc is findAs for conversions that cannot fail.
 func findCirc[D any, T any](ctx context.Context, c *mongodrv.Collection, filter any, opts *options.FindOptionsBuilder, conv func(*D) T) ([]T, error) {
-	cur, err := c.Find(ctx, filter, opts)
-	if err != nil {
-		return nil, err
-	}
-	defer cur.Close(ctx)
-	var out []T
-	for cur.Next(ctx) {
-		var d D
-		if err := cur.Decode(&d); err != nil {
-			return nil, err
-		}
-		out = append(out, conv(&d))
-	}
-	return out, cur.Err()
+	return findAs(ctx, c, filter, opts, func(d *D) (T, error) { return conv(d), nil })
 }
 
 // uniqueKey is one unique field of a document and the error it means.
@@ -267,18 +254,13 @@ func (s *CirculationStore) HoldForCopy(ctx context.Context, barcode string) (*ci
 	return s.oneHold(ctx, bson.D{{Key: "copyKey", Value: barcode}}, "hold of copy "+barcode)
 }
 
-var circQueueOrder = bson.D{{Key: "createdAt", Value: 1}, {Key: "createdAtNs", Value: 1}, {Key: "_id", Value: 1}}
-
-// activeCircHold is the filter of holds in a queue.
-var activeCircHold = bson.E{Key: "activeKey", Value: bson.D{{Key: "$exists", Value: true}}}
-
 // HoldsForReader implements circulation.Store.
 func (s *CirculationStore) HoldsForReader(ctx context.Context, readerID string, activeOnly bool) ([]*circulation.Hold, error) {
 	f := bson.D{{Key: "readerId", Value: readerID}}
 	if activeOnly {
-		f = append(f, activeCircHold)
+		f = append(f, activeHold)
 	}
-	hs, err := findCirc(ctx, s.holds, f, options.Find().SetSort(circQueueOrder), (*circHoldDoc).hold)
+	hs, err := findCirc(ctx, s.holds, f, options.Find().SetSort(queueOrder), (*circHoldDoc).hold)
 	if err != nil {
 		return nil, fmt.Errorf("holds of %s: %w", readerID, err)
 	}
@@ -287,8 +269,8 @@ func (s *CirculationStore) HoldsForReader(ctx context.Context, readerID string, 
 
 // ActiveHoldsForWork implements circulation.Store.
 func (s *CirculationStore) ActiveHoldsForWork(ctx context.Context, workID string) ([]*circulation.Hold, error) {
-	hs, err := findCirc(ctx, s.holds, bson.D{{Key: "workId", Value: workID}, activeCircHold},
-		options.Find().SetSort(circQueueOrder), (*circHoldDoc).hold)
+	hs, err := findCirc(ctx, s.holds, bson.D{{Key: "workId", Value: workID}, activeHold},
+		options.Find().SetSort(queueOrder), (*circHoldDoc).hold)
 	if err != nil {
 		return nil, fmt.Errorf("queue of %s: %w", workID, err)
 	}
@@ -302,7 +284,7 @@ func (s *CirculationStore) ActiveHoldCounts(ctx context.Context, workIDs []strin
 	if len(workIDs) == 0 {
 		return out, nil
 	}
-	ids, err := findCirc(ctx, s.holds, bson.D{{Key: "workId", Value: bson.D{{Key: "$in", Value: workIDs}}}, activeCircHold},
+	ids, err := findCirc(ctx, s.holds, bson.D{{Key: "workId", Value: bson.D{{Key: "$in", Value: workIDs}}}, activeHold},
 		options.Find().SetProjection(bson.D{{Key: "workId", Value: 1}}), func(d *circHoldDoc) string { return d.WorkID })
 	if err != nil {
 		return nil, fmt.Errorf("hold counts: %w", err)

@@ -109,28 +109,6 @@ func newEbookStore(db *mongodrv.Database) *EbookStore {
 	}
 }
 
-// findEbooks runs a find and decodes every document with conv.
-func findEbooks[D any, T any](ctx context.Context, c *mongodrv.Collection, filter any, opts *options.FindOptionsBuilder, conv func(*D) (T, error)) ([]T, error) {
-	cur, err := c.Find(ctx, filter, opts)
-	if err != nil {
-		return nil, err
-	}
-	defer cur.Close(ctx)
-	var out []T
-	for cur.Next(ctx) {
-		var d D
-		if err := cur.Decode(&d); err != nil {
-			return nil, err
-		}
-		v, err := conv(&d)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, cur.Err()
-}
-
 // inIDs is the filter {$in: ids}.
 func inIDs(ids []string) bson.D { return bson.D{{Key: "$in", Value: ids}} }
 
@@ -207,7 +185,7 @@ func (s *EbookStore) TitlesByID(ctx context.Context, ids []string) ([]*ebooks.Ti
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	ts, err := findEbooks(ctx, s.titles, bson.D{{Key: "_id", Value: inIDs(ids)}}, options.Find(), (*titleDoc).title)
+	ts, err := findAs(ctx, s.titles, bson.D{{Key: "_id", Value: inIDs(ids)}}, options.Find(), (*titleDoc).title)
 	if err != nil {
 		return nil, fmt.Errorf("e-book titles by id: %w", err)
 	}
@@ -227,7 +205,7 @@ func (s *EbookStore) Titles(ctx context.Context, q ebooks.TitleQuery) ([]*ebooks
 	if q.Text != "" {
 		f = append(f, bson.E{Key: "searchText", Value: bson.D{{Key: "$regex", Value: regexp.QuoteMeta(q.Text)}}})
 	}
-	ts, err := findEbooks(ctx, s.titles, f, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)), (*titleDoc).title)
+	ts, err := findAs(ctx, s.titles, f, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)), (*titleDoc).title)
 	if err != nil {
 		return nil, fmt.Errorf("listing e-book titles: %w", err)
 	}
@@ -236,7 +214,7 @@ func (s *EbookStore) Titles(ctx context.Context, q ebooks.TitleQuery) ([]*ebooks
 
 // TitlesForWork implements ebooks.Store.
 func (s *EbookStore) TitlesForWork(ctx context.Context, workID string) ([]*ebooks.Title, error) {
-	ts, err := findEbooks(ctx, s.titles, bson.D{{Key: "workId", Value: workID}},
+	ts, err := findAs(ctx, s.titles, bson.D{{Key: "workId", Value: workID}},
 		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), (*titleDoc).title)
 	if err != nil {
 		return nil, fmt.Errorf("e-book titles of work %s: %w", workID, err)
@@ -323,7 +301,7 @@ func (s *EbookStore) LicensesForTitles(ctx context.Context, titleIDs []string) (
 	if len(titleIDs) == 0 {
 		return nil, nil
 	}
-	ls, err := findEbooks(ctx, s.licenses, bson.D{{Key: "titleId", Value: inIDs(titleIDs)}},
+	ls, err := findAs(ctx, s.licenses, bson.D{{Key: "titleId", Value: inIDs(titleIDs)}},
 		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), (*licenseDoc).license)
 	if err != nil {
 		return nil, fmt.Errorf("e-book licenses: %w", err)
@@ -333,7 +311,7 @@ func (s *EbookStore) LicensesForTitles(ctx context.Context, titleIDs []string) (
 
 // LicensesInUse implements ebooks.Store.
 func (s *EbookStore) LicensesInUse(ctx context.Context, afterID string, limit int) ([]*ebooks.License, error) {
-	ls, err := findEbooks(ctx, s.licenses, bson.D{
+	ls, err := findAs(ctx, s.licenses, bson.D{
 		{Key: "inUse", Value: bson.D{{Key: "$gt", Value: 0}}},
 		{Key: "_id", Value: bson.D{{Key: "$gt", Value: afterID}}},
 	}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)), (*licenseDoc).license)
@@ -593,7 +571,7 @@ func (s *EbookStore) LoansByID(ctx context.Context, ids []string) ([]*ebooks.Loa
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	ls, err := findEbooks(ctx, s.loans, bson.D{{Key: "_id", Value: inIDs(ids)}}, options.Find(), (*loanDoc).loan)
+	ls, err := findAs(ctx, s.loans, bson.D{{Key: "_id", Value: inIDs(ids)}}, options.Find(), (*loanDoc).loan)
 	if err != nil {
 		return nil, fmt.Errorf("e-book loans by id: %w", err)
 	}
@@ -616,7 +594,7 @@ func (s *EbookStore) LoansForReader(ctx context.Context, readerID string, active
 	if activeOnly {
 		f = append(f, bson.E{Key: "state", Value: string(ebooks.LoanActive)})
 	}
-	ls, err := findEbooks(ctx, s.loans, f, options.Find().SetSort(loanOrder), (*loanDoc).loan)
+	ls, err := findAs(ctx, s.loans, f, options.Find().SetSort(loanOrder), (*loanDoc).loan)
 	if err != nil {
 		return nil, fmt.Errorf("e-book loans of %s: %w", readerID, err)
 	}
@@ -630,7 +608,7 @@ func (s *EbookStore) ActiveLoansForTitles(ctx context.Context, titleIDs []string
 	if len(titleIDs) == 0 {
 		return nil, nil
 	}
-	ls, err := findEbooks(ctx, s.loans, bson.D{{Key: "titleId", Value: inIDs(titleIDs)}, {Key: "state", Value: string(ebooks.LoanActive)}},
+	ls, err := findAs(ctx, s.loans, bson.D{{Key: "titleId", Value: inIDs(titleIDs)}, {Key: "state", Value: string(ebooks.LoanActive)}},
 		options.Find().SetSort(endOrder), (*loanDoc).loan)
 	if err != nil {
 		return nil, fmt.Errorf("active e-book loans: %w", err)
@@ -641,7 +619,7 @@ func (s *EbookStore) ActiveLoansForTitles(ctx context.Context, titleIDs []string
 // ActiveLoansEndingBefore implements ebooks.Store.
 func (s *EbookStore) ActiveLoansEndingBefore(ctx context.Context, t time.Time, limit int) ([]*ebooks.Loan, error) {
 	d, _ := toDate(t)
-	ls, err := findEbooks(ctx, s.loans, bson.D{{Key: "state", Value: string(ebooks.LoanActive)}, {Key: "endsAt", Value: bson.D{{Key: "$lte", Value: d}}}},
+	ls, err := findAs(ctx, s.loans, bson.D{{Key: "state", Value: string(ebooks.LoanActive)}, {Key: "endsAt", Value: bson.D{{Key: "$lte", Value: d}}}},
 		options.Find().SetSort(endOrder).SetLimit(int64(limit)), (*loanDoc).loan)
 	if err != nil {
 		return nil, fmt.Errorf("e-book loans ending: %w", err)
@@ -759,7 +737,7 @@ func (s *EbookStore) HoldsByID(ctx context.Context, ids []string) ([]*ebooks.Hol
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	hs, err := findEbooks(ctx, s.holds, bson.D{{Key: "_id", Value: inIDs(ids)}}, options.Find(), (*holdDoc).hold)
+	hs, err := findAs(ctx, s.holds, bson.D{{Key: "_id", Value: inIDs(ids)}}, options.Find(), (*holdDoc).hold)
 	if err != nil {
 		return nil, fmt.Errorf("e-book holds by id: %w", err)
 	}
@@ -774,9 +752,12 @@ func (s *EbookStore) HoldByIdempotencyKey(ctx context.Context, readerID, key str
 	return s.oneHold(ctx, bson.D{{Key: "idemKey", Value: readerID + "|" + key}}, "e-book hold by key")
 }
 
+// queueOrder orders a queue of holds (e-book and physical): by creation,
+// then id.
 var queueOrder = bson.D{{Key: "createdAt", Value: 1}, {Key: "createdAtNs", Value: 1}, {Key: "_id", Value: 1}}
 
-// activeHold is the filter of holds in the queue.
+// activeHold is the filter of holds in a queue (e-book and physical holds
+// both carry activeKey while active).
 var activeHold = bson.E{Key: "activeKey", Value: bson.D{{Key: "$exists", Value: true}}}
 
 // HoldsForReader implements ebooks.Store.
@@ -785,7 +766,7 @@ func (s *EbookStore) HoldsForReader(ctx context.Context, readerID string, active
 	if activeOnly {
 		f = append(f, activeHold)
 	}
-	hs, err := findEbooks(ctx, s.holds, f, options.Find().SetSort(queueOrder), (*holdDoc).hold)
+	hs, err := findAs(ctx, s.holds, f, options.Find().SetSort(queueOrder), (*holdDoc).hold)
 	if err != nil {
 		return nil, fmt.Errorf("e-book holds of %s: %w", readerID, err)
 	}
@@ -794,7 +775,7 @@ func (s *EbookStore) HoldsForReader(ctx context.Context, readerID string, active
 
 // ActiveHoldsForTitle implements ebooks.Store.
 func (s *EbookStore) ActiveHoldsForTitle(ctx context.Context, titleID string) ([]*ebooks.Hold, error) {
-	hs, err := findEbooks(ctx, s.holds, bson.D{{Key: "titleId", Value: titleID}, activeHold},
+	hs, err := findAs(ctx, s.holds, bson.D{{Key: "titleId", Value: titleID}, activeHold},
 		options.Find().SetSort(queueOrder), (*holdDoc).hold)
 	if err != nil {
 		return nil, fmt.Errorf("e-book queue of %s: %w", titleID, err)
@@ -809,7 +790,7 @@ func (s *EbookStore) ActiveHoldCounts(ctx context.Context, titleIDs []string) (m
 	if len(titleIDs) == 0 {
 		return out, nil
 	}
-	ids, err := findEbooks(ctx, s.holds, bson.D{{Key: "titleId", Value: inIDs(titleIDs)}, activeHold},
+	ids, err := findAs(ctx, s.holds, bson.D{{Key: "titleId", Value: inIDs(titleIDs)}, activeHold},
 		options.Find().SetProjection(bson.D{{Key: "titleId", Value: 1}}), func(d *holdDoc) (string, error) { return d.TitleID, nil })
 	if err != nil {
 		return nil, fmt.Errorf("e-book hold counts: %w", err)
@@ -833,7 +814,7 @@ func (s *EbookStore) HoldsByStateBefore(ctx context.Context, state ebooks.HoldSt
 		return nil, fmt.Errorf("e-book holds by deadline: no deadline for state %q", state)
 	}
 	d, _ := toDate(t)
-	hs, err := findEbooks(ctx, s.holds, bson.D{{Key: "state", Value: string(state)}, {Key: field, Value: bson.D{{Key: "$lte", Value: d}}}},
+	hs, err := findAs(ctx, s.holds, bson.D{{Key: "state", Value: string(state)}, {Key: field, Value: bson.D{{Key: "$lte", Value: d}}}},
 		options.Find().SetSort(bson.D{{Key: field, Value: 1}, {Key: field + "Ns", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)),
 		(*holdDoc).hold)
 	if err != nil {
@@ -844,7 +825,7 @@ func (s *EbookStore) HoldsByStateBefore(ctx context.Context, state ebooks.HoldSt
 
 // TitlesWithWaitingHolds implements ebooks.Store.
 func (s *EbookStore) TitlesWithWaitingHolds(ctx context.Context, afterID string, limit int) ([]string, error) {
-	ids, err := findEbooks(ctx, s.holds, bson.D{{Key: "state", Value: string(ebooks.HoldWaiting)}, {Key: "titleId", Value: bson.D{{Key: "$gt", Value: afterID}}}},
+	ids, err := findAs(ctx, s.holds, bson.D{{Key: "state", Value: string(ebooks.HoldWaiting)}, {Key: "titleId", Value: bson.D{{Key: "$gt", Value: afterID}}}},
 		options.Find().SetProjection(bson.D{{Key: "titleId", Value: 1}}).SetSort(bson.D{{Key: "titleId", Value: 1}}),
 		func(d *holdDoc) (string, error) { return d.TitleID, nil })
 	if err != nil {

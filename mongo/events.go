@@ -82,7 +82,7 @@ func (s *EventStore) RecordEvent(ctx context.Context, e *events.Event) (bool, er
 
 // UnhandledEvents implements events.Store.
 func (s *EventStore) UnhandledEvents(ctx context.Context, limit int) ([]*events.Event, error) {
-	es, err := findEbooks(ctx, s.c, bson.D{{Key: "handled", Value: false}},
+	es, err := findAs(ctx, s.c, bson.D{{Key: "handled", Value: false}},
 		options.Find().SetSort(bson.D{{Key: "recordedAt", Value: 1}, {Key: "recordedAtNs", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)),
 		(*eventDoc).event)
 	if err != nil {
@@ -107,7 +107,7 @@ func (s *EventStore) MarkEventHandled(ctx context.Context, key string, at time.T
 
 // EventsForReader implements events.Store.
 func (s *EventStore) EventsForReader(ctx context.Context, readerID string, limit int) ([]*events.Event, error) {
-	es, err := findEbooks(ctx, s.c, bson.D{{Key: "readerId", Value: readerID}},
+	es, err := findAs(ctx, s.c, bson.D{{Key: "readerId", Value: readerID}},
 		options.Find().SetSort(bson.D{{Key: "recordedAt", Value: -1}, {Key: "recordedAtNs", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)),
 		(*eventDoc).event)
 	if err != nil {

@@ -278,3 +278,25 @@ func exists(ctx context.Context, c *mongodrv.Collection, filter any) (bool, erro
 	}
 	return err == nil, err
 }
+
+// findAs runs a find and decodes every document with conv.
+func findAs[D any, T any](ctx context.Context, c *mongodrv.Collection, filter any, opts *options.FindOptionsBuilder, conv func(*D) (T, error)) ([]T, error) {
+	cur, err := c.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer cur.Close(ctx)
+	var out []T
+	for cur.Next(ctx) {
+		var d D
+		if err := cur.Decode(&d); err != nil {
+			return nil, err
+		}
+		v, err := conv(&d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, cur.Err()
+}

@@ -119,7 +119,7 @@ func (s *NotificationStore) DeleteDevice(ctx context.Context, readerID, token st
 
 // Devices implements notifications.Store.
 func (s *NotificationStore) Devices(ctx context.Context, readerID string) ([]*notifications.Device, error) {
-	ds, err := findEbooks(ctx, s.devices, bson.D{{Key: "readerId", Value: readerID}},
+	ds, err := findAs(ctx, s.devices, bson.D{{Key: "readerId", Value: readerID}},
 		options.Find().SetSort(bson.D{{Key: "registeredAt", Value: 1}, {Key: "registeredAtNs", Value: 1}, {Key: "_id", Value: 1}}),
 		(*deviceDoc).device)
 	if err != nil {
@@ -158,7 +158,7 @@ func (s *NotificationStore) Preferences(ctx context.Context, readerIDs []string)
 	if len(readerIDs) == 0 {
 		return out, nil
 	}
-	ps, err := findEbooks(ctx, s.prefs, bson.D{{Key: "_id", Value: inIDs(readerIDs)}}, options.Find(), (*prefsDoc).preferences)
+	ps, err := findAs(ctx, s.prefs, bson.D{{Key: "_id", Value: inIDs(readerIDs)}}, options.Find(), (*prefsDoc).preferences)
 	if err != nil {
 		return nil, fmt.Errorf("notification preferences: %w", err)
 	}
@@ -337,7 +337,7 @@ func (s *NotificationStore) ExistingKeys(ctx context.Context, keys []string) (ma
 		Key string `bson:"dedupKey"`
 	}
 	for chunk := range slices.Chunk(keys, 1000) {
-		ks, err := findEbooks(ctx, s.ns, bson.D{{Key: "dedupKey", Value: inIDs(chunk)}},
+		ks, err := findAs(ctx, s.ns, bson.D{{Key: "dedupKey", Value: inIDs(chunk)}},
 			options.Find().SetProjection(bson.D{{Key: "dedupKey", Value: 1}}),
 			func(d *keyDoc) (string, error) { return d.Key, nil })
 		if err != nil {
@@ -363,7 +363,7 @@ func (s *NotificationStore) Notifications(ctx context.Context, q notifications.L
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	ns, err := findEbooks(ctx, s.ns, filter,
+	ns, err := findAs(ctx, s.ns, filter,
 		options.Find().SetSort(bson.D{{Key: "sortKey", Value: -1}}).SetLimit(int64(limit)), (*notificationDoc).notification)
 	if err != nil {
 		return nil, fmt.Errorf("notifications of %s: %w", q.ReaderID, err)
@@ -422,7 +422,7 @@ func (s *NotificationStore) MarkAllRead(ctx context.Context, readerID string, at
 // DuePushes implements notifications.Store.
 func (s *NotificationStore) DuePushes(ctx context.Context, now time.Time, limit int) ([]*notifications.Notification, error) {
 	d, _ := toDate(now)
-	ns, err := findEbooks(ctx, s.ns,
+	ns, err := findAs(ctx, s.ns,
 		bson.D{{Key: "pushState", Value: string(notifications.PushPending)}, {Key: "pushAt", Value: bson.D{{Key: "$lte", Value: d}}}},
 		options.Find().SetSort(bson.D{{Key: "pushAt", Value: 1}, {Key: "pushAtNs", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)),
 		(*notificationDoc).notification)
