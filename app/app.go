@@ -198,7 +198,7 @@ func (a *App) seedDemo(ctx context.Context) error {
 func (a *App) newServer() *server.Server {
 	r := &resolvers.Resolver{AuthService: a.Auth, LibraryService: a.Libraries, CatalogService: a.Catalog, Searcher: a.Searcher,
 		EbookService: a.Ebooks, CardService: a.Cards, NotificationService: a.Notifications,
-		CirculationService: a.Circulation}
+		CirculationService: a.Circulation, Broker: a.Broker}
 	checks := []server.Check{{Name: "store", Critical: true, Check: a.Stores.Ping}}
 	if a.Redis != nil {
 		checks = append(checks, server.Check{Name: "redis", Critical: false, Check: a.Redis.Ping})

@@ -18,7 +18,7 @@ const CirculationInterval = time.Minute
 // openCirculation builds physical circulation on the store, with the
 // cards (for the expired-card block) and the app's clock.
 func (a *App) openCirculation() {
-	a.Circulation = circulation.NewService(a.Stores.Circulation, a.Stores.Events, a.Stores.Catalog, a.Stores.Auth,
+	a.Circulation = circulation.NewService(announcingCirculationStore{a.Stores.Circulation, a.Broker, a.Logger}, a.Stores.Events, a.Stores.Catalog, a.Stores.Auth,
 		a.Stores.Libraries, circulation.WithCards(a.Stores.Cards), circulation.WithClock(a.now),
 		circulation.WithLogger(a.Logger))
 }

@@ -39,7 +39,7 @@ func (a *App) openEbooks() error {
 		return fmt.Errorf("e-book link key: %w", err)
 	}
 	a.EbookContent = content
-	a.Ebooks = ebooks.NewService(a.Stores.Ebooks, a.Stores.Events, a.Stores.Auth,
+	a.Ebooks = ebooks.NewService(announcingEbookStore{a.Stores.Ebooks, a.Broker, a.Logger}, a.Stores.Events, a.Stores.Auth,
 		ebooks.WithLibraries(a.Stores.Libraries), ebooks.WithContentLinks(signer, ""), ebooks.WithClock(a.now))
 	return nil
 }

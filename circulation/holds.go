@@ -663,3 +663,7 @@ func (s *Service) ActiveHoldCounts(ctx context.Context, workIDs []string) (map[s
 	}
 	return m, nil
 }
+
+// HoldTopic is the pub/sub topic on which a reader's hold changes are
+// announced (the hold's ID), for the holdUpdated subscription.
+func HoldTopic(readerID string) string { return "holds:" + readerID }

@@ -513,3 +513,7 @@ func (s *Service) reserve(ctx context.Context, h *Hold, l *License, now time.Tim
 	}
 	return true, nil
 }
+
+// HoldTopic is the pub/sub topic on which a reader's e-book hold changes
+// are announced (the hold's ID), for the ebookHoldUpdated subscription.
+func HoldTopic(readerID string) string { return "ebook-holds:" + readerID }

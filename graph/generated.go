@@ -667,6 +667,8 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		EbookHoldUpdated     func(childComplexity int) int
+		HoldUpdated          func(childComplexity int) int
 		NotificationReceived func(childComplexity int) int
 	}
 
@@ -910,6 +912,8 @@ type QueryResolver interface {
 }
 type SubscriptionResolver interface {
 	NotificationReceived(ctx context.Context) (<-chan *notifications.Notification, error)
+	HoldUpdated(ctx context.Context) (<-chan *circulation.HoldStatus, error)
+	EbookHoldUpdated(ctx context.Context) (<-chan *ebooks.HoldStatus, error)
 }
 type WorkResolver interface {
 	Subtitle(ctx context.Context, obj *catalog.StoredWork) (*string, error)
@@ -3582,6 +3586,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StudentRowError.StudentID(childComplexity), true
 
+	case "Subscription.ebookHoldUpdated":
+		if e.ComplexityRoot.Subscription.EbookHoldUpdated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.EbookHoldUpdated(childComplexity), true
+	case "Subscription.holdUpdated":
+		if e.ComplexityRoot.Subscription.HoldUpdated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.HoldUpdated(childComplexity), true
 	case "Subscription.notificationReceived":
 		if e.ComplexityRoot.Subscription.NotificationReceived == nil {
 			break
@@ -6099,6 +6115,18 @@ input ItemBarcodeInput {
 type ItemPayload {
   "The copy as it is now."
   item: Item!
+}
+
+extend type Subscription {
+  """
+  The logged-in reader's holds on physical copies as they change (placed,
+  in transit, ready with a deadline, fulfilled, expired, suspended, …),
+  whichever server instance or desk changed them.
+  """
+  holdUpdated: Hold!
+
+  "The logged-in reader's e-book holds as they change (reserved, suspended after a miss, fulfilled, …)."
+  ebookHoldUpdated: EbookHold!
 }
 `, BuiltIn: false},
 }
@@ -19395,6 +19423,70 @@ func (ec *executionContext) fieldContext_Subscription_notificationReceived(_ con
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_holdUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_holdUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().HoldUpdated(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *circulation.HoldStatus) graphql.Marshaler {
+			return ec.marshalNHold2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_holdUpdated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_ebookHoldUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_ebookHoldUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().EbookHoldUpdated(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ebooks.HoldStatus) graphql.Marshaler {
+			return ec.marshalNEbookHold2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐHoldStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_ebookHoldUpdated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EbookHold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Suggestion_text(ctx context.Context, field graphql.CollectedField, obj *search.Suggestion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27718,6 +27810,10 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "notificationReceived":
 		return ec._Subscription_notificationReceived(ctx, fields[0])
+	case "holdUpdated":
+		return ec._Subscription_holdUpdated(ctx, fields[0])
+	case "ebookHoldUpdated":
+		return ec._Subscription_ebookHoldUpdated(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -28850,6 +28946,14 @@ func (ec *executionContext) marshalNEbookFormat2githubᚗcomᚋbacninhᚋthuvien
 
 func (ec *executionContext) marshalNEbookHold2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐHoldStatus(ctx context.Context, sel ast.SelectionSet, v ebooks.HoldStatus) graphql.Marshaler {
 	return ec._EbookHold(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEbookHold2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐHoldStatus(ctx context.Context, sel ast.SelectionSet, v *ebooks.HoldStatus) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EbookHold!")
+		return graphql.Null
+	}
+	return ec._EbookHold(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNEbookHoldConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐEbookHoldConnection(ctx context.Context, sel ast.SelectionSet, v *model.EbookHoldConnection) graphql.Marshaler {

@@ -12,6 +12,7 @@ import (
 	"github.com/bacninh/thuvienso/ebooks"
 	"github.com/bacninh/thuvienso/library"
 	"github.com/bacninh/thuvienso/notifications"
+	"github.com/bacninh/thuvienso/pubsub"
 	"github.com/bacninh/thuvienso/search"
 )
 
@@ -27,6 +28,8 @@ type Resolver struct {
 	NotificationService *notifications.Service
 	// CirculationService is holds and loans of physical copies.
 	CirculationService *circulation.Service
+	// Broker carries the announcements subscriptions follow.
+	Broker pubsub.Broker
 }
 
 // nullIfNotFound turns a lookup's NOT_FOUND into a null answer, the GraphQL

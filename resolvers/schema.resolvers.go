@@ -1104,6 +1104,28 @@ func (r *subscriptionResolver) NotificationReceived(ctx context.Context) (<-chan
 	return r.NotificationService.Subscribe(ctx, a)
 }
 
+// HoldUpdated is the resolver for the holdUpdated field.
+func (r *subscriptionResolver) HoldUpdated(ctx context.Context) (<-chan *circulation.HoldStatus, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return follow(ctx, r.Broker, circulation.HoldTopic(a.AccountID), func(ctx context.Context, id string) (*circulation.HoldStatus, error) {
+		return r.CirculationService.HoldStatus(ctx, a, id)
+	})
+}
+
+// EbookHoldUpdated is the resolver for the ebookHoldUpdated field.
+func (r *subscriptionResolver) EbookHoldUpdated(ctx context.Context) (<-chan *ebooks.HoldStatus, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return follow(ctx, r.Broker, ebooks.HoldTopic(a.AccountID), func(ctx context.Context, id string) (*ebooks.HoldStatus, error) {
+		return r.EbookService.HoldStatus(ctx, a, id)
+	})
+}
+
 // Subtitle is the resolver for the subtitle field.
 func (r *workResolver) Subtitle(ctx context.Context, obj *catalog.StoredWork) (*string, error) {
 	return nonEmpty(obj.Subtitle), nil
