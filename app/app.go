@@ -130,11 +130,17 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts ...O
 	if err := a.openNotifications(ctx); err != nil {
 		return nil, err
 	}
-	a.openCirculation()
+	if err := a.openCirculation(); err != nil {
+		return nil, err
+	}
 	if err := a.seedDemo(ctx); err != nil {
 		return nil, err
 	}
-	a.Server = a.newServer()
+	persisted, err := loadPersistedOperations(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Server = a.newServer(persisted)
 	a.registerCatalogMetrics(a.Server.Registry())
 	a.mountEbooks()
 	a.mountCards()
@@ -195,7 +201,7 @@ func (a *App) seedDemo(ctx context.Context) error {
 	return nil
 }
 
-func (a *App) newServer() *server.Server {
+func (a *App) newServer(persisted *server.PersistedOperations) *server.Server {
 	r := &resolvers.Resolver{AuthService: a.Auth, LibraryService: a.Libraries, CatalogService: a.Catalog, Searcher: a.Searcher,
 		EbookService: a.Ebooks, CardService: a.Cards, NotificationService: a.Notifications,
 		CirculationService: a.Circulation, Broker: a.Broker}
@@ -204,18 +210,22 @@ func (a *App) newServer() *server.Server {
 		checks = append(checks, server.Check{Name: "redis", Critical: false, Check: a.Redis.Ping})
 	}
 	return server.New(server.Options{
-		Schema:          graph.NewExecutableSchema(graph.Config{Resolvers: r}),
-		Authenticate:    a.authenticate,
-		ReadinessChecks: checks,
-		CORSOrigins:     a.Config.CORSOrigins,
-		Introspection:   a.Config.Introspection,
-		DisableGraphiQL: !a.Config.GraphiQL,
-		MaxDepth:        a.Config.MaxDepth,
-		MaxComplexity:   a.Config.MaxComplexity,
-		APQCache:        apqCache{a.Cache},
-		Extensions:      []graphql.HandlerExtension{operationMiddleware(r.WithLoaders)},
-		Middleware:      []func(http.Handler) http.Handler{clientMiddleware},
-		Logger:          a.Logger,
+		Schema:              graph.NewExecutableSchema(graph.Config{Resolvers: r}),
+		Authenticate:        a.authenticate,
+		ReadinessChecks:     checks,
+		CORSOrigins:         a.Config.CORSOrigins,
+		Introspection:       a.Config.Introspection,
+		DisableGraphiQL:     !a.Config.GraphiQL,
+		MaxDepth:            a.Config.MaxDepth,
+		MaxComplexity:       a.Config.MaxComplexity,
+		MaxAliases:          a.Config.MaxAliases,
+		FieldCosts:          fieldCosts,
+		RateLimit:           a.apiRateLimit(),
+		PersistedOperations: persisted,
+		APQCache:            apqCache{a.Cache},
+		Extensions:          []graphql.HandlerExtension{operationMiddleware(r.WithLoaders)},
+		Middleware:          []func(http.Handler) http.Handler{clientMiddleware},
+		Logger:              a.Logger,
 	})
 }
 
@@ -225,12 +235,14 @@ func (a *App) authenticate(ctx context.Context, token string) (context.Context, 
 	if err != nil {
 		return ctx, err
 	}
-	return auth.WithActor(ctx, actor), nil
+	return a.withTokenExpiry(auth.WithActor(ctx, actor), actor), nil
 }
 
-// clientMiddleware records the caller's address for per-IP login limits.
-// Behind a reverse proxy RemoteAddr is the proxy's; the deployment guide
-// sets the real address through the proxy protocol of the load balancer.
+// clientMiddleware records the caller's address for per-IP login limits:
+// the TCP peer's. Behind a reverse proxy that is the proxy's address (the
+// server reads neither X-Forwarded-For nor the PROXY protocol), so all the
+// clients behind one proxy share one address; docs/DEPLOYMENT.md says what
+// that means for the limits.
 func clientMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -17,10 +17,14 @@ import (
 )
 
 // testApp starts the whole service on an embedded store in dir, as the run
-// command does, with the demo province unless demo is "never".
-func testApp(t *testing.T, dir, demo string) (*App, *httptest.Server) {
+// command does, with the demo province unless demo is "never", and with
+// args as extra command-line settings. Its API rate limits are generous
+// (every test client comes from 127.0.0.1) unless args set them.
+func testApp(t *testing.T, dir, demo string, args ...string) (*App, *httptest.Server) {
 	t.Helper()
-	cfg, err := config.Load([]string{"-data-dir", dir, "-demo", demo, "-demo-catalog=false"}, func(string) string { return "" })
+	args = append([]string{"-data-dir", dir, "-demo", demo, "-demo-catalog=false",
+		"-rate-limit-ip", "10000", "-rate-limit-ip-burst", "100000", "-rate-limit-reader", "10000", "-rate-limit-reader-burst", "100000"}, args...)
+	cfg, err := config.Load(args, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}

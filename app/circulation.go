@@ -16,11 +16,23 @@ import (
 const CirculationInterval = time.Minute
 
 // openCirculation builds physical circulation on the store, with the
-// cards (for the expired-card block) and the app's clock.
-func (a *App) openCirculation() {
+// cards (for the expired-card block), the app's clock, and the lending
+// rules of Config.CirculationRules when set (a file that cannot be read or
+// is wrong stops the start, with every reason).
+func (a *App) openCirculation() error {
+	opts := []circulation.Option{circulation.WithCards(a.Stores.Cards), circulation.WithClock(a.now),
+		circulation.WithLogger(a.Logger)}
+	if path := a.Config.CirculationRules; path != "" {
+		rules, err := circulation.LoadRules(path)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, circulation.WithRules(rules))
+		a.Logger.Info("circulation rules loaded", "path", path)
+	}
 	a.Circulation = circulation.NewService(announcingCirculationStore{a.Stores.Circulation, a.Broker, a.Logger}, a.Stores.Events, a.Stores.Catalog, a.Stores.Auth,
-		a.Stores.Libraries, circulation.WithCards(a.Stores.Cards), circulation.WithClock(a.now),
-		circulation.WithLogger(a.Logger))
+		a.Stores.Libraries, opts...)
+	return nil
 }
 
 // startCirculationExpiry runs the circulation expiry pass every

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/bacninh/thuvienso/demo"
@@ -123,4 +124,90 @@ func TestHoldTravelsFromAnotherDistrictToThePickupLibrary(t *testing.T) {
 	if kinds[events.HoldInTransit] != 1 || kinds[events.HoldReady] != 1 {
 		t.Fatalf("events recorded for the reader: %v", kinds)
 	}
+}
+
+// TestReadingHistoryIsOptInExportableAndPrivate: nothing is kept until the
+// reader turns it on; then returned loans are listed and exported; staff
+// see only their own; clearing deletes it.
+func TestReadingHistoryIsOptInExportableAndPrivate(t *testing.T) {
+	e := newDemoEnv(t)
+	anon := &client{t: t, url: e.srv.URL}
+	ts := libraryID(t, anon, "BN-TS")
+	desk := e.login(demo.LibrarianEmail("BN-TS"))
+	const csv = "title,author,isbn,year,publisher,barcode,call number,location\nNhật ký trong tù,Hồ Chí Minh,,2010,NXB Văn học,TS-NK-1,895.922 HO-M,Kho mở\n"
+	if r := importCSV(t, desk, ts, csv); len(r.Errors) > 0 {
+		t.Fatalf("import: %+v", r.Errors)
+	}
+	reader := e.login("ban.doc@example.vn")
+	number, _ := cardOf(t, reader)
+	lendAndReturn := func() {
+		t.Helper()
+		r := desk.do(checkOutM, map[string]any{"in": map[string]any{"libraryId": ts, "cardNumber": number, "barcode": "TS-NK-1"}})
+		if field(r.Data, "checkOut", "loan", "state") != "ACTIVE" {
+			t.Fatalf("checkOut: %+v", r.Errors)
+		}
+		if r := desk.do(checkInM, map[string]any{"lib": ts, "bc": "TS-NK-1"}); len(r.Errors) > 0 {
+			t.Fatalf("checkIn: %+v", r.Errors)
+		}
+	}
+	const history = `{ readingHistorySetting { enabled } readingHistory { totalCount edges { node { title authors libraryName work { id } } } } }`
+	lendAndReturn()
+	if r := reader.do(history, nil); field(r.Data, "readingHistorySetting", "enabled") != false || field(r.Data, "readingHistory", "totalCount") != float64(0) {
+		t.Fatalf("with the history off: %+v %+v", r.Data, r.Errors)
+	}
+	if r := reader.do(`mutation { setReadingHistory(input: {enabled: true}) { setting { enabled updatedAt } } }`, nil); field(r.Data, "setReadingHistory", "setting", "enabled") != true {
+		t.Fatalf("turning it on: %+v", r.Errors)
+	}
+	lendAndReturn()
+	r := reader.do(history, nil)
+	entries := field(r.Data, "readingHistory", "edges").([]any)
+	if len(entries) != 1 || entries[0].(map[string]any)["node"].(map[string]any)["title"] != "Nhật ký trong tù" {
+		t.Fatalf("with the history on: %+v %+v", r.Data, r.Errors)
+	}
+	x := reader.do(`{ readingHistoryExport(format: CSV) { filename mediaType content } }`, nil)
+	if c, _ := field(x.Data, "readingHistoryExport", "content").(string); !strings.Contains(c, "Nhật ký trong tù") ||
+		!strings.HasPrefix(field(x.Data, "readingHistoryExport", "mediaType").(string), "text/csv") {
+		t.Fatalf("export: %+v %+v", x.Data, x.Errors)
+	}
+	if r := desk.do(history, nil); field(r.Data, "readingHistory", "totalCount") != float64(0) {
+		t.Fatalf("the librarian sees: %+v", r.Data)
+	}
+	if r := reader.do(`mutation { clearReadingHistory { deleted } }`, nil); field(r.Data, "clearReadingHistory", "deleted") != float64(1) {
+		t.Fatalf("clear: %+v %+v", r.Data, r.Errors)
+	}
+	if r := reader.do(history, nil); field(r.Data, "readingHistory", "totalCount") != float64(0) {
+		t.Fatalf("after clearing: %+v", r.Data)
+	}
+}
+
+// TestPullListNamesShelfCopiesForWaitingHolds: a copy standing on a
+// shelf is listed for the library's staff when a hold could take it.
+func TestPullListNamesShelfCopiesForWaitingHolds(t *testing.T) {
+	e := newDemoEnv(t)
+	anon := &client{t: t, url: e.srv.URL}
+	bn, ts := libraryID(t, anon, "BN"), libraryID(t, anon, "BN-TS")
+	desk := e.login(demo.LibrarianEmail("BN"))
+	const csv = "title,author,isbn,year,publisher,barcode,call number,location\nVợ nhặt,Kim Lân,,2012,NXB Văn học,BN-VN-1,895.922 KI-L,Kho mở tầng 2\n"
+	if r := importCSV(t, desk, bn, csv); len(r.Errors) > 0 {
+		t.Fatalf("import: %+v", r.Errors)
+	}
+	workID := field(anon.do(`{ item(barcode: "BN-VN-1") { work { id } } }`, nil).Data, "item", "work", "id").(string)
+	reader := e.login("ban.doc@example.vn")
+	r := reader.do(`mutation($in: PlaceHoldInput!) { placeHold(input: $in) { hold { id } } }`,
+		map[string]any{"in": map[string]any{"workId": workID, "pickupLibraryId": ts}})
+	holdID, _ := field(r.Data, "placeHold", "hold", "id").(string)
+	if holdID == "" {
+		t.Fatalf("placeHold: %+v", r.Errors)
+	}
+	const pull = `query($lib: ID!) { pullList(libraryId: $lib) { scope item { barcode location } hold { id pickupLibrary { code } } } }`
+	r = desk.do(pull, map[string]any{"lib": bn})
+	items, _ := field(r.Data, "pullList").([]any)
+	if len(items) != 1 {
+		t.Fatalf("pull list: %+v %+v", r.Data, r.Errors)
+	}
+	it := items[0].(map[string]any)
+	if field(it, "item", "barcode") != "BN-VN-1" || field(it, "hold", "id") != holdID || it["scope"] == "HERE" {
+		t.Fatalf("pull list entry: %v", it)
+	}
+	wantCode(t, "another library's pull list", e.login(demo.LibrarianEmail("BN-TS")).do(pull, map[string]any{"lib": bn}), "FORBIDDEN")
 }

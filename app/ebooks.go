@@ -22,8 +22,13 @@ import (
 // time on regardless, since the content handler checks the loan's end.
 const ExpiryInterval = 30 * time.Second
 
-// expiryLockTTL outlives one pass by far; the lease is released after each.
-const expiryLockTTL = 5 * time.Minute
+// expiryLockKey names the lock under which one instance at a time runs the
+// expiry pass; expiryLockTTL outlives one pass by far (the lease is
+// released after each).
+const (
+	expiryLockKey = "ebooks:expiry"
+	expiryLockTTL = 5 * time.Minute
+)
 
 // openEbooks builds the lending service: its content folder
 // (DATA_DIR/ebooks) and the secret that signs content links
@@ -78,7 +83,7 @@ func (a *App) startEbookExpiry() {
 
 // runEbookExpiry runs one pass if this instance gets the lock.
 func (a *App) runEbookExpiry(ctx context.Context) {
-	lease, err := a.Locker.TryObtain(ctx, "ebooks:expiry", expiryLockTTL)
+	lease, err := a.Locker.TryObtain(ctx, expiryLockKey, expiryLockTTL)
 	if errors.Is(err, lock.ErrNotObtained) || ctx.Err() != nil {
 		return
 	}

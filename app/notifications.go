@@ -9,6 +9,7 @@ import (
 
 	"github.com/bacninh/thuvienso/fcm"
 	"github.com/bacninh/thuvienso/notifications"
+	"github.com/bacninh/thuvienso/store"
 )
 
 // DispatchInterval is how often the notification dispatcher runs: events
@@ -16,19 +17,38 @@ import (
 const DispatchInterval = 5 * time.Second
 
 // openNotifications builds the notification service, pushing through FCM
-// when configured (else logging pushes), and its dispatcher, which reads
-// the event log and the e-book loans ending soon.
+// when configured (else logging pushes), fanning broadcasts out to the
+// readers the accounts store lists and running saved searches on this
+// instance's search index; and its dispatcher, which reads the event log
+// and the open deadlines: e-book loans ending, circulation's loans due
+// (DUE_SOON) and overdue (OVERDUE), and ready holds whose pickup deadline
+// nears (HOLD_EXPIRING).
 func (a *App) openNotifications(ctx context.Context) error {
 	sender, err := a.pushSender(ctx)
 	if err != nil {
 		return err
 	}
-	a.Notifications = notifications.NewService(a.Stores.Notifications, sender,
-		notifications.WithClock(a.now), notifications.WithBroker(a.Broker),
-		notifications.WithDescriber(a.describeNotification), notifications.WithLogger(a.Logger))
+	opts := []notifications.Option{notifications.WithClock(a.now), notifications.WithBroker(a.Broker),
+		notifications.WithDescriber(a.describeNotification), notifications.WithLogger(a.Logger),
+		notifications.WithReaders(a.Stores.Auth)}
+	if a.Index != nil {
+		opts = append(opts, notifications.WithSearcher(a.Index))
+	}
+	a.Notifications = notifications.NewService(a.Stores.Notifications, sender, opts...)
 	a.NotificationDispatcher = notifications.NewDispatcher(a.Notifications, a.Stores.Events, a.Locker,
-		notifications.DefaultDispatcherConfig(), notifications.EbookLoanSource{Loans: a.Stores.Ebooks})
+		notifications.DefaultDispatcherConfig(), notificationSources(a.Stores)...)
 	return nil
+}
+
+// notificationSources are the open deadlines the dispatcher reminds
+// readers of.
+func notificationSources(s *store.Set) []notifications.Source {
+	return []notifications.Source{
+		notifications.EbookLoanSource{Loans: s.Ebooks},
+		notifications.CirculationLoanSource{Loans: s.Circulation, Reminds: notifications.DueSoon},
+		notifications.CirculationLoanSource{Loans: s.Circulation, Reminds: notifications.Overdue},
+		notifications.CirculationHoldSource{Holds: s.Circulation},
+	}
 }
 
 // pushSender returns the FCM sender the configuration asks for, or a

@@ -16,8 +16,15 @@ import (
 // has heard one (it connects in its own time), and returns its first line.
 func subscribeWithGraphQLWS(t *testing.T, e *demoEnv, token, query string, trigger func(i int)) string {
 	t.Helper()
+	return subscribeAt(t, e.srv.URL, token, query, trigger)
+}
+
+// subscribeAt is subscribeWithGraphQLWS against the server at baseURL
+// (http://host:port).
+func subscribeAt(t *testing.T, baseURL, token, query string, trigger func(i int)) string {
+	t.Helper()
 	needSharedTools(t, "graphql-ws")
-	ws := "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/graphql"
+	ws := "ws" + strings.TrimPrefix(baseURL, "http") + "/graphql"
 	cmd := exec.Command("node", sharedTools+"graphql-ws-subscribe.mjs", ws, query, "1", "20000")
 	cmd.Env = append(os.Environ(), fmt.Sprintf(`WS_CONNECTION_PARAMS={"authToken":%q}`, token))
 	done := make(chan struct{})

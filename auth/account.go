@@ -106,6 +106,11 @@ type Store interface {
 	AccountByLogin(ctx context.Context, login string) (*Account, error)
 	// SetPasswordHash replaces an account's password hash.
 	SetPasswordHash(ctx context.Context, accountID, hash string, at time.Time) error
+	// ReaderIDs returns up to limit IDs of READER accounts whose home
+	// library is homeLibraryID (every reader's when it is empty) and whose
+	// ID is greater than afterID, in ID order: a list read page by page
+	// (library news goes to every reader of a library this way).
+	ReaderIDs(ctx context.Context, homeLibraryID, afterID string, limit int) ([]string, error)
 	// SetCardNumber replaces an account's card number (when its card is
 	// replaced), so that login by card number follows the current card;
 	// auth.ErrCardTaken when another account has the number,

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"time"
 
 	thuvienso "github.com/bacninh/thuvienso"
 )
@@ -14,6 +15,9 @@ type Actor struct {
 	Role      Role
 	// LibraryID is the library a librarian acts for.
 	LibraryID string
+	// ExpiresAt is when the access token the actor was authenticated with
+	// expires, by the service's clock (zero when unknown).
+	ExpiresAt time.Time
 }
 
 type actorKey struct{}

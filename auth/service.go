@@ -407,7 +407,11 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (Actor, 
 	if !sess.Active(s.now()) || sess.AccountID != c.Subject {
 		return Actor{}, ErrSessionEnded
 	}
-	return Actor{AccountID: c.Subject, SessionID: c.SessionID, Role: c.Role, LibraryID: c.LibraryID}, nil
+	a := Actor{AccountID: c.Subject, SessionID: c.SessionID, Role: c.Role, LibraryID: c.LibraryID}
+	if c.ExpiresAt != nil {
+		a.ExpiresAt = c.ExpiresAt.Time
+	}
+	return a, nil
 }
 
 // Logout ends the actor's current login; its tokens stop working at once.

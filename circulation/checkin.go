@@ -127,6 +127,7 @@ func (s *Service) checkIn(ctx context.Context, desk *library.Library, barcode st
 			}
 			if won {
 				ended = l
+				s.recordHistory(ctx, l)
 			}
 			continue // the claim is now free to take
 		case cv.hold != nil:

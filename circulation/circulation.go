@@ -6,7 +6,10 @@
 // category (limits, periods, blocks), the calendar that keeps due dates and
 // pickup deadlines off closed days (Vietnamese public holidays, Tết by the
 // lunar calendar, each library's own closed days), the scheduler's expiry
-// pass, and the reader-facing events it records (package events).
+// pass, the reader-facing events it records (package events), the pull
+// list of copies on the shelves that waiting holds could take (pull.go),
+// the readers' opt-in reading history (history.go), and the rules read
+// from a JSON document (rulesjson.go).
 //
 // The catalog (package catalog) owns the copies themselves and their
 // status; circulation changes a copy's status only through the catalog
@@ -136,6 +139,8 @@ const (
 )
 
 // Notice levels of a loan: which reminders were recorded for its due date.
+// (The expiry pass no longer records due-date reminders; package
+// notifications makes them from ActiveLoansDue.)
 const (
 	NoticeNone    = 0
 	NoticeDueSoon = 1
@@ -203,7 +208,7 @@ type ClosedDay struct {
 	Reason string
 }
 
-// Store keeps holds, loans and closed days.
+// Store keeps holds, loans, copy claims, closed days and reading histories.
 // Implementations: sqlite.CirculationStore, mongo.CirculationStore; the
 // contract is package storetest.
 type Store interface {
@@ -265,6 +270,11 @@ type Store interface {
 	// LoansToNotify returns up to limit ACTIVE loans whose Notice is below
 	// level and whose DueAt is at or before t, soonest due first.
 	LoansToNotify(ctx context.Context, level int, t time.Time, limit int) ([]*Loan, error)
+	// ActiveLoansDue returns up to limit ACTIVE loans whose DueAt is at or
+	// before until and whose (DueAt, ID) comes after (afterDue, afterID),
+	// ordered by DueAt then ID: the open due dates, read page by page (the
+	// reminders of package notifications are computed from them).
+	ActiveLoansDue(ctx context.Context, afterDue time.Time, afterID string, until time.Time, limit int) ([]*Loan, error)
 	// UpdateLoan replaces the loan when the stored Version equals l.Version,
 	// and then increments l.Version. A changed loan fails with ErrStale.
 	UpdateLoan(ctx context.Context, l *Loan) error
@@ -288,4 +298,37 @@ type Store interface {
 	// ClosedDays returns the closed days of the libraries (use "" for the
 	// network-wide ones) with from ≤ Date ≤ to, ordered by date then library.
 	ClosedDays(ctx context.Context, libraryIDs []string, from, to string) ([]*ClosedDay, error)
+
+	// WaitingHoldWorks returns the IDs of the works that have at least one
+	// WAITING hold, without duplicates, in any order (for the pull list).
+	WaitingHoldWorks(ctx context.Context) ([]string, error)
+
+	// HistorySetting returns a reader's reading-history setting, or
+	// thuvienso.ErrNotFound for a reader who never chose (history off).
+	HistorySetting(ctx context.Context, readerID string) (*HistorySetting, error)
+	// SetHistorySetting turns a reader's reading history on or off in one
+	// atomic upsert that sets UpdatedAt to at and advances Version (1 for
+	// a reader's first setting), and returns the setting as stored. Of
+	// concurrent calls each gets a distinct Version.
+	SetHistorySetting(ctx context.Context, readerID string, enabled bool, at time.Time) (*HistorySetting, error)
+	// AddHistoryEntry stores an entry of e.ReaderID's history. An entry
+	// with the same ID already stored is left as it is (no error), so a
+	// return recorded twice is kept once.
+	AddHistoryEntry(ctx context.Context, e *HistoryEntry) error
+	// HistoryEntries returns up to limit entries of a reader's history,
+	// newest first (ReturnedAt, then ID, descending), after the position
+	// after (nil: from the newest).
+	HistoryEntries(ctx context.Context, readerID string, after *HistoryCursor, limit int) ([]*HistoryEntry, error)
+	// CountHistory returns how many entries a reader's history has.
+	CountHistory(ctx context.Context, readerID string) (int, error)
+	// DeleteHistoryEntry removes one entry of the reader's history;
+	// thuvienso.ErrNotFound when the reader has no such entry.
+	DeleteHistoryEntry(ctx context.Context, readerID, id string) error
+	// ClearHistory first advances the Version of the reader's setting
+	// (stamping UpdatedAt with at, keeping Enabled, creating the setting
+	// off when there is none), then deletes every entry of the reader, and
+	// returns how many it deleted. The order matters: a writer that added
+	// an entry and then finds the Version changed withdraws it, so an entry
+	// being recorded while the reader clears does not survive the clear.
+	ClearHistory(ctx context.Context, readerID string, at time.Time) (int, error)
 }

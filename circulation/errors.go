@@ -60,6 +60,12 @@ var (
 	ErrBadSuspension = thuvienso.Invalid("input.until",
 		"the end of the suspension must be in the future, within a year",
 		"thời điểm kết thúc tạm hoãn phải ở tương lai, trong vòng một năm")
+	// ErrBadHistoryCursor: a history page cursor this service did not make.
+	ErrBadHistoryCursor = thuvienso.Invalid("after",
+		"the page cursor is invalid", "con trỏ trang không hợp lệ")
+	// ErrBadExportFormat: a history export in a format other than CSV or JSON.
+	ErrBadExportFormat = thuvienso.Invalid("format",
+		"the history can be exported as CSV or JSON", "lịch sử đọc chỉ xuất được dạng CSV hoặc JSON")
 	// ErrBadDate: a date is not YYYY-MM-DD.
 	ErrBadDate = thuvienso.Invalid("input.date",
 		"the date must be written YYYY-MM-DD", "ngày phải có dạng YYYY-MM-DD")

@@ -16,8 +16,6 @@ type ExpiryReport struct {
 	HoldsExpired int
 	// HoldsResumed counts suspensions that ran out.
 	HoldsResumed int
-	// DueSoonNotices and OverdueNotices count reminders recorded.
-	DueSoonNotices, OverdueNotices int
 }
 
 // RunExpiry is the scheduler's pass at now, idempotent and safe on any
@@ -25,10 +23,15 @@ type ExpiryReport struct {
 // deadline and their copies go to the next hold (or back to the shelf, or
 // home) from the pickup library; suspended holds whose time ran out wait
 // again, in their place; and the reader-facing events are recorded — hold
-// expiring (HoldExpiringNotice ahead), hold expired, loan due soon
-// (DueSoonNotice ahead), loan overdue — each with a key derived from what
-// it is about, so recording it twice stores it once. Every change is a
-// compare-and-set, so a run racing another finds nothing left to do.
+// expiring (HoldExpiringNotice ahead) and hold expired — each with a key
+// derived from what it is about, so recording it twice stores it once.
+// Every change is a compare-and-set, so a run racing another finds nothing
+// left to do.
+//
+// Due-date reminders (due soon, overdue) are not events: package
+// notifications computes them from the open loans (ActiveLoansDue) at the
+// moments each reader chose, and an event besides would be a second
+// notification with another moment.
 func (s *Service) RunExpiry(ctx context.Context, now time.Time) (ExpiryReport, error) {
 	var rep ExpiryReport
 	var errs []error
@@ -83,43 +86,6 @@ func (s *Service) RunExpiry(ctx context.Context, now time.Time) (ExpiryReport, e
 		rep.HoldsResumed++
 	}
 
-	// Reminders: due soon, then overdue; a loan is marked once per level.
-	for _, n := range []struct {
-		level int
-		until time.Time
-		kind  events.Kind
-		key   string
-		count *int
-	}{
-		{NoticeDueSoon, now.Add(s.rules.DueSoonNotice), events.LoanDueSoon, "loan-due-soon:", &rep.DueSoonNotices},
-		{NoticeOverdue, now, events.LoanOverdue, "loan-overdue:", &rep.OverdueNotices},
-	} {
-		loans, err := s.store.LoansToNotify(ctx, n.level, n.until, batch)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("loans to remind: %w", err))
-			continue
-		}
-		for _, l := range loans {
-			if n.level == NoticeOverdue && !now.After(l.DueAt) {
-				continue
-			}
-			if n.level == NoticeDueSoon && !now.Before(l.DueAt) {
-				// Already overdue: the overdue notice says it.
-			} else {
-				s.record(ctx, &events.Event{
-					Key: n.key + l.ID + ":" + unix(l.DueAt), Kind: n.kind, ReaderID: l.ReaderID, SubjectID: l.ID,
-					WorkID: l.WorkID, LibraryID: l.LibraryID, At: l.DueAt,
-					Data: map[string]string{"barcode": l.Barcode, "dueAt": l.DueAt.UTC().Format(time.RFC3339)},
-				})
-				*n.count++
-			}
-			c := *l
-			c.Notice = n.level
-			if err := s.store.UpdateLoan(ctx, &c); err != nil && !errors.Is(err, ErrStale) {
-				errs = append(errs, fmt.Errorf("marking loan %s reminded: %w", l.ID, err))
-			}
-		}
-	}
 	if len(errs) > 0 {
 		return rep, fmt.Errorf("circulation expiry: %w", errors.Join(errs...))
 	}

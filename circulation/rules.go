@@ -109,9 +109,9 @@ type Rules struct {
 	// (0: never).
 	MaxOverdueItems int
 
-	// DueSoonNotice is how long before the due time the "due soon" event
-	// is recorded; HoldExpiringNotice how long before the pickup deadline
-	// the "hold expiring" event is.
+	// HoldExpiringNotice is how long before the pickup deadline the "hold
+	// expiring" event is recorded. DueSoonNotice is no longer used: due-date
+	// reminders go at the days each reader chose (package notifications).
 	DueSoonNotice, HoldExpiringNotice time.Duration
 	// MaxSuspension bounds how far ahead a suspension or a start date may be.
 	MaxSuspension time.Duration
@@ -130,7 +130,7 @@ type Rules struct {
 // while someone waits), 10 loans and 10 holds for adults and students, 5
 // and 5 for children, 7 days on the hold shelf, every library lending to
 // the network, blocks for an expired card, a loan overdue more than 30 days
-// or 5 overdue loans; "due soon" 2 days ahead, "hold expiring" 1 day ahead;
+// or 5 overdue loans; "hold expiring" 1 day ahead;
 // transits of 1 day within a district and 3 between districts.
 func DefaultRules() Rules {
 	return Rules{

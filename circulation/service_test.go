@@ -624,7 +624,11 @@ func TestAHoldPlacedTwiceWithOneKeyIsOneHold(t *testing.T) {
 	wantRefusal(t, "the key for another work", err, circulation.ErrIdempotencyKeyUsed)
 }
 
-func TestDueSoonAndOverdueRemindersAreRecordedOnce(t *testing.T) {
+// Due-date reminders are package notifications' business (it reads the
+// open loans by due date at the moments each reader chose): the expiry
+// pass records no event for them, which would be a second notification
+// at another moment, and the loan is still listed for the reminders.
+func TestTheExpiryPassLeavesDueDateRemindersToNotifications(t *testing.T) {
 	e := newEnv(t, friday)
 	e.work("Bến không chồng", "BOOK", map[string]string{"BK-1": tuSon})
 	e.reader("a", auth.CategoryAdult)
@@ -633,8 +637,13 @@ func TestDueSoonAndOverdueRemindersAreRecordedOnce(t *testing.T) {
 		_, err := e.svc.RunExpiry(e.ctx, at)
 		e.must("RunExpiry", err)
 	}
-	if got := e.kinds("a"); !slices.Equal(got, []events.Kind{events.LoanDueSoon, events.LoanOverdue}) {
-		t.Fatalf("reminders: %v", got)
+	if got := e.kinds("a"); len(got) != 0 {
+		t.Fatalf("the expiry pass recorded %v for a loan, want no event", got)
+	}
+	due, err := e.set.Circulation.ActiveLoansDue(e.ctx, time.Time{}, "", l.DueAt, 10)
+	e.must("ActiveLoansDue", err)
+	if len(due) != 1 || due[0].ID != l.ID || !due[0].DueAt.Equal(l.DueAt) {
+		t.Fatalf("loans due by %v: %+v, want the loan", l.DueAt, due)
 	}
 	e.clock.now = l.DueAt.Add(2 * time.Hour)
 	mine, err := e.svc.MyLoans(e.ctx, auth.Actor{AccountID: "a"}, false)

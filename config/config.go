@@ -47,9 +47,24 @@ type Config struct {
 	Introspection bool
 	// GraphiQL serves the GraphiQL page at /.
 	GraphiQL bool
-	// MaxComplexity and MaxDepth bound one operation.
+	// MaxComplexity, MaxDepth and MaxAliases bound one operation.
 	MaxComplexity int
 	MaxDepth      int
+	MaxAliases    int
+	// RateLimitReader is how many GraphQL operations per second a logged-in
+	// reader may run, sustained, and RateLimitReaderBurst how many at once;
+	// RateLimitIP and RateLimitIPBurst the same for the anonymous requests
+	// of one IP address. A rate of 0 means no limit.
+	RateLimitReader      float64
+	RateLimitReaderBurst int
+	RateLimitIP          float64
+	RateLimitIPBurst     int
+	// RateLimitMutationCost is how many operations a mutation counts as.
+	RateLimitMutationCost int
+	// PersistedOperationsOnly runs only the operations listed in
+	// PersistedOperationsFile (an allow-list for production).
+	PersistedOperationsOnly bool
+	PersistedOperationsFile string
 	// Push is how pushes go out: auto (Firebase when GoogleCredentials,
 	// FirebaseProjectID or FCMEndpoint is set, else logged), fcm or log.
 	Push string
@@ -61,6 +76,9 @@ type Config struct {
 	FirebaseProjectID string
 	// FCMEndpoint replaces the FCM API root (an emulator, a test server).
 	FCMEndpoint string
+	// CirculationRules is a JSON file of the lending rules
+	// (circulation.LoadRules); empty: the defaults.
+	CirculationRules string
 }
 
 // Setting documents one setting for flags and the README.
@@ -83,12 +101,21 @@ var settings = []setting{
 	{"DEMO_CATALOG", "demo-catalog", "true", "with the demo province, also seed its catalog (about 20,000 works, imported and indexed in the background)"},
 	{"INTROSPECTION", "introspection", "true", "allow schema introspection (GraphiQL and codegen tools need it)"},
 	{"GRAPHIQL", "graphiql", "true", "serve GraphiQL at /"},
-	{"MAX_COMPLEXITY", "max-complexity", "1000", "largest complexity score of one operation"},
+	{"MAX_COMPLEXITY", "max-complexity", "1000", "largest cost of one operation: a list with a first argument costs its page size times its items, an object 1, a scalar nothing"},
 	{"MAX_DEPTH", "max-depth", "12", "deepest selection nesting of one operation"},
+	{"MAX_ALIASES", "max-aliases", "30", "most aliased fields (a: work(id: 1) b: work(id: 2) …) in one operation"},
+	{"RATE_LIMIT_READER", "rate-limit-reader", "10", "GraphQL operations per second a logged-in reader may run, sustained (HTTP and WebSocket; shared by every instance through REDIS_URL); 0: no limit"},
+	{"RATE_LIMIT_READER_BURST", "rate-limit-reader-burst", "60", "GraphQL operations a logged-in reader may run at once before RATE_LIMIT_READER applies"},
+	{"RATE_LIMIT_IP", "rate-limit-ip", "5", "GraphQL operations per second of the anonymous requests from one IP address (IPv6: one /64), sustained; 0: no limit"},
+	{"RATE_LIMIT_IP_BURST", "rate-limit-ip-burst", "30", "anonymous GraphQL operations one IP address may run at once before RATE_LIMIT_IP applies"},
+	{"RATE_LIMIT_MUTATION_COST", "rate-limit-mutation-cost", "3", "how many operations a mutation counts as against the rate limits"},
+	{"PERSISTED_OPERATIONS_ONLY", "persisted-operations-only", "false", "run only the operations listed in PERSISTED_OPERATIONS_FILE; refuse every other one (FORBIDDEN)"},
+	{"PERSISTED_OPERATIONS_FILE", "persisted-operations-file", "", "the allow-list: a JSON object of sha256 → document (GraphQL Code Generator's persisted-documents.json), an Apollo persisted query manifest, or one sha256 per line"},
 	{"PUSH", "push", "auto", "push notifications: fcm (Firebase Cloud Messaging), log (logged only; the inbox works as ever), auto (fcm when a Google credential, project or FCM endpoint is set, else log)"},
 	{"GOOGLE_APPLICATION_CREDENTIALS", "google-credentials", "", "service-account JSON file for Firebase Cloud Messaging; empty: Application Default Credentials (e.g. the metadata server on Google Cloud)"},
 	{"FIREBASE_PROJECT_ID", "firebase-project-id", "", "Firebase project that sends the pushes; default: the service account's project"},
 	{"FCM_ENDPOINT", "fcm-endpoint", "", "FCM API root for an emulator or a test server (sent without credentials unless GOOGLE_APPLICATION_CREDENTIALS is set); default Google's"},
+	{"CIRCULATION_RULES", "circulation-rules", "", "JSON file of the lending rules (loan periods, renewals, limits, blocks, hold shelf, libraries lending only locally; per library type and reader category; see circulation.ParseRules); anything left out keeps its default; empty: the defaults"},
 }
 
 // Load reads the configuration from the environment, then from args
@@ -123,12 +150,15 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		GoogleCredentials: get("GOOGLE_APPLICATION_CREDENTIALS"),
 		FirebaseProjectID: get("FIREBASE_PROJECT_ID"),
 		FCMEndpoint:       get("FCM_ENDPOINT"),
+
+		PersistedOperationsFile: get("PERSISTED_OPERATIONS_FILE"),
 	}
 	for _, o := range strings.Split(get("CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.CORSOrigins = append(c.CORSOrigins, o)
 		}
 	}
+	c.CirculationRules = get("CIRCULATION_RULES")
 	var errs []error
 	boolean := func(env string, dst *bool) {
 		v, err := strconv.ParseBool(get(env))
@@ -144,11 +174,37 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		}
 		*dst = v
 	}
+	rate := func(env string, dst *float64) {
+		v, err := strconv.ParseFloat(get(env), 64)
+		if err != nil || v < 0 || v > 100_000 {
+			errs = append(errs, fmt.Errorf("%s must be a number of operations per second from 0 to 100000, not %q", env, get(env)))
+		}
+		*dst = v
+	}
 	boolean("INTROSPECTION", &c.Introspection)
 	boolean("DEMO_CATALOG", &c.DemoCatalog)
 	boolean("GRAPHIQL", &c.GraphiQL)
 	integer("MAX_COMPLEXITY", &c.MaxComplexity, 10, 1_000_000)
 	integer("MAX_DEPTH", &c.MaxDepth, 3, 100)
+	integer("MAX_ALIASES", &c.MaxAliases, 1, 10_000)
+	rate("RATE_LIMIT_READER", &c.RateLimitReader)
+	integer("RATE_LIMIT_READER_BURST", &c.RateLimitReaderBurst, 1, 1_000_000)
+	rate("RATE_LIMIT_IP", &c.RateLimitIP)
+	integer("RATE_LIMIT_IP_BURST", &c.RateLimitIPBurst, 1, 1_000_000)
+	integer("RATE_LIMIT_MUTATION_COST", &c.RateLimitMutationCost, 1, 1000)
+	for _, b := range []struct {
+		env   string
+		rate  float64
+		burst int
+	}{{"RATE_LIMIT_READER_BURST", c.RateLimitReader, c.RateLimitReaderBurst}, {"RATE_LIMIT_IP_BURST", c.RateLimitIP, c.RateLimitIPBurst}} {
+		if b.rate > 0 && c.RateLimitMutationCost > b.burst && b.burst > 0 {
+			errs = append(errs, fmt.Errorf("RATE_LIMIT_MUTATION_COST (%d) must not exceed %s (%d), or no mutation could ever run", c.RateLimitMutationCost, b.env, b.burst))
+		}
+	}
+	boolean("PERSISTED_OPERATIONS_ONLY", &c.PersistedOperationsOnly)
+	if c.PersistedOperationsOnly && c.PersistedOperationsFile == "" {
+		errs = append(errs, errors.New("PERSISTED_OPERATIONS_ONLY needs PERSISTED_OPERATIONS_FILE, the list of allowed operations"))
+	}
 	if c.KeysDir == "" {
 		c.KeysDir = filepath.Join(c.DataDir, "keys")
 	}

@@ -159,7 +159,10 @@ func NewLinkSigner(current []byte, previous ...[]byte) (*LinkSigner, error) {
 }
 
 // LoadOrCreateLinkSigner reads the secret kept in file path (base64), or
-// creates it (mode 0600) on first run.
+// creates it (mode 0600) on first run. Processes starting at once (server
+// instances sharing KEYS_DIR) end up with one secret: it is written whole
+// to a temporary file and linked into place, which fails for all but the
+// first; the others read the first's.
 func LoadOrCreateLinkSigner(path string) (*LinkSigner, error) {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -168,17 +171,20 @@ func LoadOrCreateLinkSigner(path string) (*LinkSigner, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("ebooks: link secret: %w", err)
 		}
-		enc := base64.StdEncoding.EncodeToString(secret) + "\n"
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if errors.Is(err, fs.ErrExist) { // another process made it first
-			return LoadOrCreateLinkSigner(path)
-		}
+		f, err := os.CreateTemp(filepath.Dir(path), ".link-secret-*")
 		if err != nil {
 			return nil, fmt.Errorf("ebooks: link secret: %w", err)
 		}
-		_, err = f.WriteString(enc)
+		defer os.Remove(f.Name())
+		_, err = f.WriteString(base64.StdEncoding.EncodeToString(secret) + "\n")
 		if cerr := f.Close(); err == nil {
 			err = cerr
+		}
+		if err == nil {
+			err = os.Link(f.Name(), path)
+		}
+		if errors.Is(err, fs.ErrExist) { // another process made it first
+			return LoadOrCreateLinkSigner(path)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("ebooks: link secret: %w", err)

@@ -46,6 +46,7 @@ type ResolverRoot interface {
 	EbookLicense() EbookLicenseResolver
 	EbookLoan() EbookLoanResolver
 	EbookTitle() EbookTitleResolver
+	HistoryExport() HistoryExportResolver
 	Hold() HoldResolver
 	Holding() HoldingResolver
 	Item() ItemResolver
@@ -57,7 +58,10 @@ type ResolverRoot interface {
 	Notification() NotificationResolver
 	NotificationPreferences() NotificationPreferencesResolver
 	OpeningHours() OpeningHoursResolver
+	PullListItem() PullListItemResolver
 	Query() QueryResolver
+	ReadingHistoryEntry() ReadingHistoryEntryResolver
+	ReadingHistorySetting() ReadingHistorySettingResolver
 	Subscription() SubscriptionResolver
 	Work() WorkResolver
 }
@@ -154,6 +158,10 @@ type ComplexityRoot struct {
 		Loan        func(childComplexity int) int
 	}
 
+	ClearReadingHistoryPayload struct {
+		Deleted func(childComplexity int) int
+	}
+
 	Contact struct {
 		Email   func(childComplexity int) int
 		Phone   func(childComplexity int) int
@@ -169,6 +177,10 @@ type ComplexityRoot struct {
 	Contributor struct {
 		Name func(childComplexity int) int
 		Role func(childComplexity int) int
+	}
+
+	DeleteReadingHistoryEntryPayload struct {
+		ID func(childComplexity int) int
 	}
 
 	Device struct {
@@ -315,6 +327,12 @@ type ComplexityRoot struct {
 	Highlights struct {
 		Authors func(childComplexity int) int
 		Title   func(childComplexity int) int
+	}
+
+	HistoryExport struct {
+		Content   func(childComplexity int) int
+		Filename  func(childComplexity int) int
+		MediaType func(childComplexity int) int
 	}
 
 	Hold struct {
@@ -500,6 +518,8 @@ type ComplexityRoot struct {
 		ChangePickupLibrary           func(childComplexity int, input model.ChangePickupLibraryInput) int
 		CheckIn                       func(childComplexity int, input model.CheckInInput) int
 		CheckOut                      func(childComplexity int, input model.CheckOutInput) int
+		ClearReadingHistory           func(childComplexity int) int
+		DeleteReadingHistoryEntry     func(childComplexity int, input model.DeleteReadingHistoryEntryInput) int
 		ImportRecords                 func(childComplexity int, input model.ImportRecordsInput) int
 		LinkChild                     func(childComplexity int, input model.LinkChildInput) int
 		Login                         func(childComplexity int, input model.LoginInput) int
@@ -525,6 +545,7 @@ type ComplexityRoot struct {
 		ResumeHold                    func(childComplexity int, input model.HoldInput) int
 		ReturnEbook                   func(childComplexity int, input model.ReturnEbookInput) int
 		SetCardSymbology              func(childComplexity int, input model.SetCardSymbologyInput) int
+		SetReadingHistory             func(childComplexity int, input model.SetReadingHistoryInput) int
 		SuspendEbookHold              func(childComplexity int, input model.SuspendEbookHoldInput) int
 		SuspendHold                   func(childComplexity int, input model.SuspendHoldInput) int
 		UnblockCard                   func(childComplexity int, input model.CardNumberInput) int
@@ -587,6 +608,12 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PullListItem struct {
+		Hold  func(childComplexity int) int
+		Item  func(childComplexity int) int
+		Scope func(childComplexity int) int
+	}
+
 	Query struct {
 		Account                 func(childComplexity int, id string) int
 		CardByNumber            func(childComplexity int, number string) int
@@ -609,10 +636,44 @@ type ComplexityRoot struct {
 		MyLoans                 func(childComplexity int, includeEnded *bool, first *int, after *string) int
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
+		PullList                func(childComplexity int, libraryID string) int
+		ReadingHistory          func(childComplexity int, first *int, after *string) int
+		ReadingHistoryExport    func(childComplexity int, format *circulation.ExportFormat) int
+		ReadingHistorySetting   func(childComplexity int) int
 		Search                  func(childComplexity int, query *string, filter *model.SearchFilter, sort *search.Sort, first *int, after *string, facetSize *int) int
 		Suggest                 func(childComplexity int, prefix string, first *int) int
 		UnreadNotificationCount func(childComplexity int) int
 		Work                    func(childComplexity int, id string) int
+	}
+
+	ReadingHistoryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ReadingHistoryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ReadingHistoryEntry struct {
+		Authors     func(childComplexity int) int
+		BorrowedAt  func(childComplexity int) int
+		ID          func(childComplexity int) int
+		LibraryName func(childComplexity int) int
+		ReturnedAt  func(childComplexity int) int
+		Title       func(childComplexity int) int
+		Work        func(childComplexity int) int
+	}
+
+	ReadingHistorySetting struct {
+		Enabled   func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	ReadingHistorySettingPayload struct {
+		Setting func(childComplexity int) int
 	}
 
 	RegisterDevicePayload struct {
@@ -776,6 +837,9 @@ type EbookTitleResolver interface {
 	Availability(ctx context.Context, obj *ebooks.Title) (*ebooks.Availability, error)
 	Licenses(ctx context.Context, obj *ebooks.Title) ([]*ebooks.License, error)
 }
+type HistoryExportResolver interface {
+	Content(ctx context.Context, obj *circulation.HistoryExport) (string, error)
+}
 type HoldResolver interface {
 	Work(ctx context.Context, obj *circulation.HoldStatus) (*catalog.StoredWork, error)
 	RequestedItem(ctx context.Context, obj *circulation.HoldStatus) (*catalog.StoredItem, error)
@@ -866,6 +930,9 @@ type MutationResolver interface {
 	MarkItemLost(ctx context.Context, input model.ItemBarcodeInput) (*model.ItemPayload, error)
 	MarkItemDamaged(ctx context.Context, input model.ItemBarcodeInput) (*model.ItemPayload, error)
 	MarkItemFound(ctx context.Context, input model.CheckInInput) (*model.CheckInPayload, error)
+	SetReadingHistory(ctx context.Context, input model.SetReadingHistoryInput) (*model.ReadingHistorySettingPayload, error)
+	ClearReadingHistory(ctx context.Context) (*model.ClearReadingHistoryPayload, error)
+	DeleteReadingHistoryEntry(ctx context.Context, input model.DeleteReadingHistoryEntryInput) (*model.DeleteReadingHistoryEntryPayload, error)
 }
 type NotificationResolver interface {
 	Title(ctx context.Context, obj *notifications.Notification) (string, error)
@@ -882,6 +949,9 @@ type NotificationPreferencesResolver interface {
 }
 type OpeningHoursResolver interface {
 	Weekday(ctx context.Context, obj *library.OpeningHours) (model.Weekday, error)
+}
+type PullListItemResolver interface {
+	Hold(ctx context.Context, obj *circulation.PullItem) (*circulation.HoldStatus, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*auth.Account, error)
@@ -909,6 +979,16 @@ type QueryResolver interface {
 	HoldShelf(ctx context.Context, libraryID string) ([]*circulation.HoldStatus, error)
 	IncomingTransits(ctx context.Context, libraryID string) ([]*circulation.HoldStatus, error)
 	HoldQueue(ctx context.Context, workID string) ([]*circulation.HoldStatus, error)
+	ReadingHistorySetting(ctx context.Context) (*circulation.HistorySetting, error)
+	ReadingHistory(ctx context.Context, first *int, after *string) (*model.ReadingHistoryConnection, error)
+	ReadingHistoryExport(ctx context.Context, format *circulation.ExportFormat) (*circulation.HistoryExport, error)
+	PullList(ctx context.Context, libraryID string) ([]*circulation.PullItem, error)
+}
+type ReadingHistoryEntryResolver interface {
+	Work(ctx context.Context, obj *circulation.HistoryEntry) (*catalog.StoredWork, error)
+}
+type ReadingHistorySettingResolver interface {
+	UpdatedAt(ctx context.Context, obj *circulation.HistorySetting) (*time.Time, error)
 }
 type SubscriptionResolver interface {
 	NotificationReceived(ctx context.Context) (<-chan *notifications.Notification, error)
@@ -1257,6 +1337,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CheckInPayload.Loan(childComplexity), true
 
+	case "ClearReadingHistoryPayload.deleted":
+		if e.ComplexityRoot.ClearReadingHistoryPayload.Deleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClearReadingHistoryPayload.Deleted(childComplexity), true
+
 	case "Contact.email":
 		if e.ComplexityRoot.Contact.Email == nil {
 			break
@@ -1307,6 +1394,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contributor.Role(childComplexity), true
+
+	case "DeleteReadingHistoryEntryPayload.id":
+		if e.ComplexityRoot.DeleteReadingHistoryEntryPayload.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteReadingHistoryEntryPayload.ID(childComplexity), true
 
 	case "Device.locale":
 		if e.ComplexityRoot.Device.Locale == nil {
@@ -1860,6 +1954,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Highlights.Title(childComplexity), true
+
+	case "HistoryExport.content":
+		if e.ComplexityRoot.HistoryExport.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryExport.Content(childComplexity), true
+	case "HistoryExport.filename":
+		if e.ComplexityRoot.HistoryExport.Filename == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryExport.Filename(childComplexity), true
+	case "HistoryExport.mediaType":
+		if e.ComplexityRoot.HistoryExport.MediaType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryExport.MediaType(childComplexity), true
 
 	case "Hold.createdAt":
 		if e.ComplexityRoot.Hold.CreatedAt == nil {
@@ -2639,6 +2752,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CheckOut(childComplexity, args["input"].(model.CheckOutInput)), true
+	case "Mutation.clearReadingHistory":
+		if e.ComplexityRoot.Mutation.ClearReadingHistory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.ClearReadingHistory(childComplexity), true
+	case "Mutation.deleteReadingHistoryEntry":
+		if e.ComplexityRoot.Mutation.DeleteReadingHistoryEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteReadingHistoryEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteReadingHistoryEntry(childComplexity, args["input"].(model.DeleteReadingHistoryEntryInput)), true
 	case "Mutation.importRecords":
 		if e.ComplexityRoot.Mutation.ImportRecords == nil {
 			break
@@ -2899,6 +3029,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetCardSymbology(childComplexity, args["input"].(model.SetCardSymbologyInput)), true
+	case "Mutation.setReadingHistory":
+		if e.ComplexityRoot.Mutation.SetReadingHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setReadingHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetReadingHistory(childComplexity, args["input"].(model.SetReadingHistoryInput)), true
 	case "Mutation.suspendEbookHold":
 		if e.ComplexityRoot.Mutation.SuspendEbookHold == nil {
 			break
@@ -3164,6 +3305,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PullListItem.hold":
+		if e.ComplexityRoot.PullListItem.Hold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PullListItem.Hold(childComplexity), true
+	case "PullListItem.item":
+		if e.ComplexityRoot.PullListItem.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PullListItem.Item(childComplexity), true
+	case "PullListItem.scope":
+		if e.ComplexityRoot.PullListItem.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PullListItem.Scope(childComplexity), true
+
 	case "Query.account":
 		if e.ComplexityRoot.Query.Account == nil {
 			break
@@ -3376,6 +3536,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Notifications(childComplexity, args["unreadOnly"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.pullList":
+		if e.ComplexityRoot.Query.PullList == nil {
+			break
+		}
+
+		args, err := ec.field_Query_pullList_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PullList(childComplexity, args["libraryId"].(string)), true
+	case "Query.readingHistory":
+		if e.ComplexityRoot.Query.ReadingHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_readingHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReadingHistory(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.readingHistoryExport":
+		if e.ComplexityRoot.Query.ReadingHistoryExport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_readingHistoryExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReadingHistoryExport(childComplexity, args["format"].(*circulation.ExportFormat)), true
+	case "Query.readingHistorySetting":
+		if e.ComplexityRoot.Query.ReadingHistorySetting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ReadingHistorySetting(childComplexity), true
 	case "Query.search":
 		if e.ComplexityRoot.Query.Search == nil {
 			break
@@ -3415,6 +3614,101 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Work(childComplexity, args["id"].(string)), true
+
+	case "ReadingHistoryConnection.edges":
+		if e.ComplexityRoot.ReadingHistoryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistoryConnection.Edges(childComplexity), true
+	case "ReadingHistoryConnection.pageInfo":
+		if e.ComplexityRoot.ReadingHistoryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistoryConnection.PageInfo(childComplexity), true
+	case "ReadingHistoryConnection.totalCount":
+		if e.ComplexityRoot.ReadingHistoryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistoryConnection.TotalCount(childComplexity), true
+
+	case "ReadingHistoryEdge.cursor":
+		if e.ComplexityRoot.ReadingHistoryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistoryEdge.Cursor(childComplexity), true
+	case "ReadingHistoryEdge.node":
+		if e.ComplexityRoot.ReadingHistoryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistoryEdge.Node(childComplexity), true
+
+	case "ReadingHistoryEntry.authors":
+		if e.ComplexityRoot.ReadingHistoryEntry.Authors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistoryEntry.Authors(childComplexity), true
+	case "ReadingHistoryEntry.borrowedAt":
+		if e.ComplexityRoot.ReadingHistoryEntry.BorrowedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistoryEntry.BorrowedAt(childComplexity), true
+	case "ReadingHistoryEntry.id":
+		if e.ComplexityRoot.ReadingHistoryEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistoryEntry.ID(childComplexity), true
+	case "ReadingHistoryEntry.libraryName":
+		if e.ComplexityRoot.ReadingHistoryEntry.LibraryName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistoryEntry.LibraryName(childComplexity), true
+	case "ReadingHistoryEntry.returnedAt":
+		if e.ComplexityRoot.ReadingHistoryEntry.ReturnedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistoryEntry.ReturnedAt(childComplexity), true
+	case "ReadingHistoryEntry.title":
+		if e.ComplexityRoot.ReadingHistoryEntry.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistoryEntry.Title(childComplexity), true
+	case "ReadingHistoryEntry.work":
+		if e.ComplexityRoot.ReadingHistoryEntry.Work == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistoryEntry.Work(childComplexity), true
+
+	case "ReadingHistorySetting.enabled":
+		if e.ComplexityRoot.ReadingHistorySetting.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistorySetting.Enabled(childComplexity), true
+	case "ReadingHistorySetting.updatedAt":
+		if e.ComplexityRoot.ReadingHistorySetting.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistorySetting.UpdatedAt(childComplexity), true
+
+	case "ReadingHistorySettingPayload.setting":
+		if e.ComplexityRoot.ReadingHistorySettingPayload.Setting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingHistorySettingPayload.Setting(childComplexity), true
 
 	case "RegisterDevicePayload.device":
 		if e.ComplexityRoot.RegisterDevicePayload.Device == nil {
@@ -3813,6 +4107,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CheckInInput", ec.unmarshalInputCheckInInput),
 			graphql.NewInputUnmarshaler("CheckOutInput", ec.unmarshalInputCheckOutInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
+			graphql.NewInputUnmarshaler("DeleteReadingHistoryEntryInput", ec.unmarshalInputDeleteReadingHistoryEntryInput),
 			graphql.NewInputUnmarshaler("EbookHoldInput", ec.unmarshalInputEbookHoldInput),
 			graphql.NewInputUnmarshaler("HoldInput", ec.unmarshalInputHoldInput),
 			graphql.NewInputUnmarshaler("ImportRecordsInput", ec.unmarshalInputImportRecordsInput),
@@ -3835,6 +4130,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ReturnEbookInput", ec.unmarshalInputReturnEbookInput),
 			graphql.NewInputUnmarshaler("SearchFilter", ec.unmarshalInputSearchFilter),
 			graphql.NewInputUnmarshaler("SetCardSymbologyInput", ec.unmarshalInputSetCardSymbologyInput),
+			graphql.NewInputUnmarshaler("SetReadingHistoryInput", ec.unmarshalInputSetReadingHistoryInput),
 			graphql.NewInputUnmarshaler("SuspendEbookHoldInput", ec.unmarshalInputSuspendEbookHoldInput),
 			graphql.NewInputUnmarshaler("SuspendHoldInput", ec.unmarshalInputSuspendHoldInput),
 			graphql.NewInputUnmarshaler("UnregisterDeviceInput", ec.unmarshalInputUnregisterDeviceInput),
@@ -6128,6 +6424,154 @@ extend type Subscription {
   "The logged-in reader's e-book holds as they change (reserved, suspended after a miss, fulfilled, …)."
   ebookHoldUpdated: EbookHold!
 }
+
+# ---------------------------------------------------------------- reading history and the pull list
+
+extend type Query {
+  "Whether the logged-in reader keeps a reading history (off until they turn it on)."
+  readingHistorySetting: ReadingHistorySetting!
+
+  "The logged-in reader's reading history, newest first: the loans they returned while it was on. Nobody else, staff included, can read it."
+  readingHistory(
+    "How many to return, at most 100."
+    first: Int = 20
+    "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
+    after: String
+  ): ReadingHistoryConnection!
+
+  "The whole reading history as a file to save (CSV opens in a spreadsheet with Vietnamese intact; JSON for other apps)."
+  readingHistoryExport(format: HistoryExportFormat = CSV): HistoryExport!
+
+  """
+  The pull list of a library (its librarians): copies on its shelves that
+  waiting holds could take, in targeting order (holds collected here, then
+  in the district, then the province). Fetch them and check them in.
+  """
+  pullList(libraryId: ID!): [PullListItem!]!
+}
+
+extend type Mutation {
+  "Turns the reading history on or off. Turning it off keeps what was recorded: clear it with ` + "`" + `clearReadingHistory` + "`" + `."
+  setReadingHistory(input: SetReadingHistoryInput!): ReadingHistorySettingPayload!
+
+  "Deletes the whole reading history for good."
+  clearReadingHistory: ClearReadingHistoryPayload!
+
+  "Deletes one entry of the reading history."
+  deleteReadingHistoryEntry(input: DeleteReadingHistoryEntryInput!): DeleteReadingHistoryEntryPayload!
+}
+
+"Whether a reading history is kept."
+type ReadingHistorySetting {
+  "Whether returned loans are recorded."
+  enabled: Boolean!
+  "When it was last changed; null if never."
+  updatedAt: DateTime
+}
+
+"One returned loan in the reading history."
+type ReadingHistoryEntry {
+  "Stable id."
+  id: ID!
+  "The work, while it is in the catalog."
+  work: Work
+  "The title when it was borrowed."
+  title: String!
+  "The authors when it was borrowed."
+  authors: [String!]!
+  "The library that lent it."
+  libraryName: String!
+  "When it was borrowed."
+  borrowedAt: DateTime!
+  "When it was returned."
+  returnedAt: DateTime!
+}
+
+"A page of the reading history."
+type ReadingHistoryConnection {
+  "Entries on this page."
+  edges: [ReadingHistoryEdge!]!
+  "Where this page is."
+  pageInfo: PageInfo!
+  "Every entry."
+  totalCount: Int!
+}
+
+"One entry of a page."
+type ReadingHistoryEdge {
+  "Where to continue after this entry."
+  cursor: String!
+  "The entry."
+  node: ReadingHistoryEntry!
+}
+
+"The file format of an export."
+enum HistoryExportFormat {
+  "Comma-separated values with a header row in the request's language."
+  CSV
+  "A JSON document with English field names."
+  JSON
+}
+
+"A reading history file."
+type HistoryExport {
+  "A name to save it under."
+  filename: String!
+  "Its MIME type."
+  mediaType: String!
+  "The file's text."
+  content: String!
+}
+
+"Where a pulled copy's hold is collected, from the library's view."
+enum PullScope {
+  "At this library."
+  HERE
+  "At another library of the district."
+  DISTRICT
+  "Elsewhere in the province."
+  PROVINCE
+}
+
+"A copy to fetch from the shelf for a waiting hold."
+type PullListItem {
+  "The copy (its location and call number say where it stands)."
+  item: Item!
+  "The hold it is expected to fill."
+  hold: Hold!
+  "Where that hold is collected."
+  scope: PullScope!
+}
+
+"Input of setReadingHistory."
+input SetReadingHistoryInput {
+  "On or off."
+  enabled: Boolean!
+}
+
+"The setting as it is now."
+type ReadingHistorySettingPayload {
+  "The setting."
+  setting: ReadingHistorySetting!
+}
+
+"What clearReadingHistory did."
+type ClearReadingHistoryPayload {
+  "How many entries were deleted."
+  deleted: Int!
+}
+
+"Input of deleteReadingHistoryEntry."
+input DeleteReadingHistoryEntryInput {
+  "The entry."
+  id: ID!
+}
+
+"A deleted entry."
+type DeleteReadingHistoryEntryPayload {
+  "The entry's id."
+  id: ID!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -6312,6 +6756,14 @@ func (ec *executionContext) childFields_CheckInPayload(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type CheckInPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ClearReadingHistoryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deleted":
+		return ec.fieldContext_ClearReadingHistoryPayload_deleted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClearReadingHistoryPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "phone":
@@ -6344,6 +6796,14 @@ func (ec *executionContext) childFields_Contributor(ctx context.Context, field g
 		return ec.fieldContext_Contributor_role(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contributor", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteReadingHistoryEntryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DeleteReadingHistoryEntryPayload_id(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteReadingHistoryEntryPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6636,6 +7096,18 @@ func (ec *executionContext) childFields_Highlights(ctx context.Context, field gr
 		return ec.fieldContext_Highlights_authors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Highlights", field.Name)
+}
+
+func (ec *executionContext) childFields_HistoryExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "filename":
+		return ec.fieldContext_HistoryExport_filename(ctx, field)
+	case "mediaType":
+		return ec.fieldContext_HistoryExport_mediaType(ctx, field)
+	case "content":
+		return ec.fieldContext_HistoryExport_content(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HistoryExport", field.Name)
 }
 
 func (ec *executionContext) childFields_Hold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7080,6 +7552,78 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PullListItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "item":
+		return ec.fieldContext_PullListItem_item(ctx, field)
+	case "hold":
+		return ec.fieldContext_PullListItem_hold(ctx, field)
+	case "scope":
+		return ec.fieldContext_PullListItem_scope(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PullListItem", field.Name)
+}
+
+func (ec *executionContext) childFields_ReadingHistoryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReadingHistoryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReadingHistoryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReadingHistoryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReadingHistoryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReadingHistoryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReadingHistoryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReadingHistoryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReadingHistoryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReadingHistoryEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ReadingHistoryEntry_id(ctx, field)
+	case "work":
+		return ec.fieldContext_ReadingHistoryEntry_work(ctx, field)
+	case "title":
+		return ec.fieldContext_ReadingHistoryEntry_title(ctx, field)
+	case "authors":
+		return ec.fieldContext_ReadingHistoryEntry_authors(ctx, field)
+	case "libraryName":
+		return ec.fieldContext_ReadingHistoryEntry_libraryName(ctx, field)
+	case "borrowedAt":
+		return ec.fieldContext_ReadingHistoryEntry_borrowedAt(ctx, field)
+	case "returnedAt":
+		return ec.fieldContext_ReadingHistoryEntry_returnedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReadingHistoryEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_ReadingHistorySetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "enabled":
+		return ec.fieldContext_ReadingHistorySetting_enabled(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ReadingHistorySetting_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReadingHistorySetting", field.Name)
+}
+
+func (ec *executionContext) childFields_ReadingHistorySettingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "setting":
+		return ec.fieldContext_ReadingHistorySettingPayload_setting(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReadingHistorySettingPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RegisterDevicePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7570,6 +8114,20 @@ func (ec *executionContext) field_Mutation_checkOut_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteReadingHistoryEntry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteReadingHistoryEntryInput, error) {
+			return ec.unmarshalNDeleteReadingHistoryEntryInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐDeleteReadingHistoryEntryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_importRecords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7870,6 +8428,20 @@ func (ec *executionContext) field_Mutation_setCardSymbology_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetCardSymbologyInput, error) {
 			return ec.unmarshalNSetCardSymbologyInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSetCardSymbologyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setReadingHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetReadingHistoryInput, error) {
+			return ec.unmarshalNSetReadingHistoryInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSetReadingHistoryInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8375,6 +8947,56 @@ func (ec *executionContext) field_Query_notifications_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_pullList_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "libraryId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["libraryId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_readingHistoryExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "format",
+		func(ctx context.Context, v any) (*circulation.ExportFormat, error) {
+			return ec.unmarshalOHistoryExportFormat2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐExportFormat(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["format"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_readingHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -9804,6 +10426,29 @@ func (ec *executionContext) fieldContext_CheckInPayload_hold(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _ClearReadingHistoryPayload_deleted(ctx context.Context, field graphql.CollectedField, obj *model.ClearReadingHistoryPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClearReadingHistoryPayload_deleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClearReadingHistoryPayload_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClearReadingHistoryPayload", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *library.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9986,6 +10631,29 @@ func (ec *executionContext) _Contributor_role(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Contributor_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contributor", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeleteReadingHistoryEntryPayload_id(ctx context.Context, field graphql.CollectedField, obj *model.DeleteReadingHistoryEntryPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteReadingHistoryEntryPayload_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteReadingHistoryEntryPayload_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteReadingHistoryEntryPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Device_token(ctx context.Context, field graphql.CollectedField, obj *notifications.Device) (ret graphql.Marshaler) {
@@ -12222,6 +12890,75 @@ func (ec *executionContext) _Highlights_authors(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Highlights_authors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Highlights", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryExport_filename(ctx context.Context, field graphql.CollectedField, obj *circulation.HistoryExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryExport_filename(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filename, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryExport_filename(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryExport", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryExport_mediaType(ctx context.Context, field graphql.CollectedField, obj *circulation.HistoryExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryExport_mediaType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MediaType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryExport_mediaType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryExport", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryExport_content(ctx context.Context, field graphql.CollectedField, obj *circulation.HistoryExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryExport_content(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.HistoryExport().Content(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryExport_content(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryExport", field, true, true, "String")
 }
 
 func (ec *executionContext) _Hold_id(ctx context.Context, field graphql.CollectedField, obj *circulation.HoldStatus) (ret graphql.Marshaler) {
@@ -16875,6 +17612,126 @@ func (ec *executionContext) fieldContext_Mutation_markItemFound(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setReadingHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setReadingHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetReadingHistory(ctx, fc.Args["input"].(model.SetReadingHistoryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReadingHistorySettingPayload) graphql.Marshaler {
+			return ec.marshalNReadingHistorySettingPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐReadingHistorySettingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setReadingHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReadingHistorySettingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setReadingHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_clearReadingHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_clearReadingHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().ClearReadingHistory(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ClearReadingHistoryPayload) graphql.Marshaler {
+			return ec.marshalNClearReadingHistoryPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐClearReadingHistoryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_clearReadingHistory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClearReadingHistoryPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteReadingHistoryEntry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteReadingHistoryEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteReadingHistoryEntry(ctx, fc.Args["input"].(model.DeleteReadingHistoryEntryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteReadingHistoryEntryPayload) graphql.Marshaler {
+			return ec.marshalNDeleteReadingHistoryEntryPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐDeleteReadingHistoryEntryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteReadingHistoryEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteReadingHistoryEntryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteReadingHistoryEntry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *notifications.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17562,6 +18419,93 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PullListItem_item(ctx context.Context, field graphql.CollectedField, obj *circulation.PullItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PullListItem_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Item, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.StoredItem) graphql.Marshaler {
+			return ec.marshalNItem2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PullListItem_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PullListItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Item(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PullListItem_hold(ctx context.Context, field graphql.CollectedField, obj *circulation.PullItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PullListItem_hold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PullListItem().Hold(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *circulation.HoldStatus) graphql.Marshaler {
+			return ec.marshalNHold2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PullListItem_hold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PullListItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PullListItem_scope(ctx context.Context, field graphql.CollectedField, obj *circulation.PullItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PullListItem_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v circulation.PullScope) graphql.Marshaler {
+			return ec.marshalNPullScope2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐPullScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PullListItem_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PullListItem", field, false, false, "PullScope")
 }
 
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -18595,6 +19539,170 @@ func (ec *executionContext) fieldContext_Query_holdQueue(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_readingHistorySetting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_readingHistorySetting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ReadingHistorySetting(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *circulation.HistorySetting) graphql.Marshaler {
+			return ec.marshalNReadingHistorySetting2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHistorySetting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_readingHistorySetting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReadingHistorySetting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_readingHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_readingHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReadingHistory(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReadingHistoryConnection) graphql.Marshaler {
+			return ec.marshalNReadingHistoryConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐReadingHistoryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_readingHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReadingHistoryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_readingHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_readingHistoryExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_readingHistoryExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReadingHistoryExport(ctx, fc.Args["format"].(*circulation.ExportFormat))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *circulation.HistoryExport) graphql.Marshaler {
+			return ec.marshalNHistoryExport2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHistoryExport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_readingHistoryExport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HistoryExport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_readingHistoryExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pullList(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pullList(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PullList(ctx, fc.Args["libraryId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*circulation.PullItem) graphql.Marshaler {
+			return ec.marshalNPullListItem2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐPullItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pullList(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PullListItem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_pullList_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18666,6 +19774,396 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReadingHistoryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ReadingHistoryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistoryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReadingHistoryEdge) graphql.Marshaler {
+			return ec.marshalNReadingHistoryEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐReadingHistoryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistoryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReadingHistoryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReadingHistoryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReadingHistoryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ReadingHistoryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistoryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistoryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReadingHistoryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReadingHistoryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ReadingHistoryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistoryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistoryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadingHistoryConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReadingHistoryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ReadingHistoryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistoryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistoryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadingHistoryEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReadingHistoryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ReadingHistoryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistoryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v circulation.HistoryEntry) graphql.Marshaler {
+			return ec.marshalNReadingHistoryEntry2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHistoryEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistoryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReadingHistoryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReadingHistoryEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReadingHistoryEntry_id(ctx context.Context, field graphql.CollectedField, obj *circulation.HistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistoryEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistoryEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadingHistoryEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReadingHistoryEntry_work(ctx context.Context, field graphql.CollectedField, obj *circulation.HistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistoryEntry_work(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReadingHistoryEntry().Work(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.StoredWork) graphql.Marshaler {
+			return ec.marshalOWork2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐStoredWork(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistoryEntry_work(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReadingHistoryEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Work(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReadingHistoryEntry_title(ctx context.Context, field graphql.CollectedField, obj *circulation.HistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistoryEntry_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistoryEntry_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadingHistoryEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReadingHistoryEntry_authors(ctx context.Context, field graphql.CollectedField, obj *circulation.HistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistoryEntry_authors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Authors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistoryEntry_authors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadingHistoryEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReadingHistoryEntry_libraryName(ctx context.Context, field graphql.CollectedField, obj *circulation.HistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistoryEntry_libraryName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LibraryName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistoryEntry_libraryName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadingHistoryEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReadingHistoryEntry_borrowedAt(ctx context.Context, field graphql.CollectedField, obj *circulation.HistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistoryEntry_borrowedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BorrowedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistoryEntry_borrowedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadingHistoryEntry", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReadingHistoryEntry_returnedAt(ctx context.Context, field graphql.CollectedField, obj *circulation.HistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistoryEntry_returnedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistoryEntry_returnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadingHistoryEntry", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReadingHistorySetting_enabled(ctx context.Context, field graphql.CollectedField, obj *circulation.HistorySetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistorySetting_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistorySetting_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadingHistorySetting", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ReadingHistorySetting_updatedAt(ctx context.Context, field graphql.CollectedField, obj *circulation.HistorySetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistorySetting_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReadingHistorySetting().UpdatedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistorySetting_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadingHistorySetting", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _ReadingHistorySettingPayload_setting(ctx context.Context, field graphql.CollectedField, obj *model.ReadingHistorySettingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingHistorySettingPayload_setting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Setting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v circulation.HistorySetting) graphql.Marshaler {
+			return ec.marshalNReadingHistorySetting2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHistorySetting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingHistorySettingPayload_setting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReadingHistorySettingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReadingHistorySetting(ctx, field)
 		},
 	}
 	return fc, nil
@@ -22068,6 +23566,48 @@ func UnmarshalContactInput(ctx context.Context, raw any) (model.ContactInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDeleteReadingHistoryEntryInput(ctx context.Context, obj any) (model.DeleteReadingHistoryEntryInput, error) {
+	var it model.DeleteReadingHistoryEntryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteReadingHistoryEntryInput unmarshals raw into the DeleteReadingHistoryEntryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteReadingHistoryEntryInput(ctx context.Context, raw any) (model.DeleteReadingHistoryEntryInput, error) {
+	var out model.DeleteReadingHistoryEntryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteReadingHistoryEntryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEbookHoldInput(ctx context.Context, obj any) (model.EbookHoldInput, error) {
 	var it model.EbookHoldInput
 	if obj == nil {
@@ -23287,6 +24827,48 @@ func UnmarshalSetCardSymbologyInput(ctx context.Context, raw any) (model.SetCard
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetReadingHistoryInput(ctx context.Context, obj any) (model.SetReadingHistoryInput, error) {
+	var it model.SetReadingHistoryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"enabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetReadingHistoryInput unmarshals raw into the SetReadingHistoryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetReadingHistoryInput(ctx context.Context, raw any) (model.SetReadingHistoryInput, error) {
+	var out model.SetReadingHistoryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetReadingHistoryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSuspendEbookHoldInput(ctx context.Context, obj any) (model.SuspendEbookHoldInput, error) {
 	var it model.SuspendEbookHoldInput
 	if obj == nil {
@@ -24234,6 +25816,39 @@ func (ec *executionContext) _CheckInPayload(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var clearReadingHistoryPayloadImplementors = []string{"ClearReadingHistoryPayload"}
+
+func (ec *executionContext) _ClearReadingHistoryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ClearReadingHistoryPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, clearReadingHistoryPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ClearReadingHistoryPayload")
+		case "deleted":
+			out.Values[i] = ec._ClearReadingHistoryPayload_deleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var contactImplementors = []string{"Contact"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *library.Contact) graphql.Marshaler {
@@ -24338,6 +25953,39 @@ func (ec *executionContext) _Contributor(ctx context.Context, sel ast.SelectionS
 			}
 		case "role":
 			out.Values[i] = ec._Contributor_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteReadingHistoryEntryPayloadImplementors = []string{"DeleteReadingHistoryEntryPayload"}
+
+func (ec *executionContext) _DeleteReadingHistoryEntryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteReadingHistoryEntryPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteReadingHistoryEntryPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteReadingHistoryEntryPayload")
+		case "id":
+			out.Values[i] = ec._DeleteReadingHistoryEntryPayload_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25334,6 +26982,50 @@ func (ec *executionContext) _Highlights(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var historyExportImplementors = []string{"HistoryExport"}
+
+func (ec *executionContext) _HistoryExport(ctx context.Context, sel ast.SelectionSet, obj *circulation.HistoryExport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, historyExportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HistoryExport")
+		case "filename":
+			out.Values[i] = ec._HistoryExport_filename(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mediaType":
+			out.Values[i] = ec._HistoryExport_mediaType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "content":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HistoryExport_content(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26846,6 +28538,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setReadingHistory":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setReadingHistory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clearReadingHistory":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_clearReadingHistory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteReadingHistoryEntry":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteReadingHistoryEntry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -27236,6 +28949,50 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var pullListItemImplementors = []string{"PullListItem"}
+
+func (ec *executionContext) _PullListItem(ctx context.Context, sel ast.SelectionSet, obj *circulation.PullItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pullListItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PullListItem")
+		case "item":
+			out.Values[i] = ec._PullListItem_item(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hold":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PullListItem_hold(ctx, field, obj)
+				})
+		case "scope":
+			out.Values[i] = ec._PullListItem_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -27405,6 +29162,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_holdQueue(ctx, field)
 				})
+		case "readingHistorySetting":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_readingHistorySetting(ctx, field)
+				})
+		case "readingHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_readingHistory(ctx, field)
+				})
+		case "readingHistoryExport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_readingHistoryExport(ctx, field)
+				})
+		case "pullList":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pullList(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -27418,6 +29199,223 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var readingHistoryConnectionImplementors = []string{"ReadingHistoryConnection"}
+
+func (ec *executionContext) _ReadingHistoryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReadingHistoryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, readingHistoryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReadingHistoryConnection")
+		case "edges":
+			out.Values[i] = ec._ReadingHistoryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ReadingHistoryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ReadingHistoryConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var readingHistoryEdgeImplementors = []string{"ReadingHistoryEdge"}
+
+func (ec *executionContext) _ReadingHistoryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ReadingHistoryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, readingHistoryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReadingHistoryEdge")
+		case "cursor":
+			out.Values[i] = ec._ReadingHistoryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ReadingHistoryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var readingHistoryEntryImplementors = []string{"ReadingHistoryEntry"}
+
+func (ec *executionContext) _ReadingHistoryEntry(ctx context.Context, sel ast.SelectionSet, obj *circulation.HistoryEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, readingHistoryEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReadingHistoryEntry")
+		case "id":
+			out.Values[i] = ec._ReadingHistoryEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "work":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReadingHistoryEntry_work(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._ReadingHistoryEntry_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "authors":
+			out.Values[i] = ec._ReadingHistoryEntry_authors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "libraryName":
+			out.Values[i] = ec._ReadingHistoryEntry_libraryName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "borrowedAt":
+			out.Values[i] = ec._ReadingHistoryEntry_borrowedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "returnedAt":
+			out.Values[i] = ec._ReadingHistoryEntry_returnedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var readingHistorySettingImplementors = []string{"ReadingHistorySetting"}
+
+func (ec *executionContext) _ReadingHistorySetting(ctx context.Context, sel ast.SelectionSet, obj *circulation.HistorySetting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, readingHistorySettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReadingHistorySetting")
+		case "enabled":
+			out.Values[i] = ec._ReadingHistorySetting_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReadingHistorySetting_updatedAt(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var readingHistorySettingPayloadImplementors = []string{"ReadingHistorySettingPayload"}
+
+func (ec *executionContext) _ReadingHistorySettingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReadingHistorySettingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, readingHistorySettingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReadingHistorySettingPayload")
+		case "setting":
+			out.Values[i] = ec._ReadingHistorySettingPayload_setting(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -28832,6 +30830,14 @@ func (ec *executionContext) unmarshalNCheckOutInput2githubᚗcomᚋbacninhᚋthu
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNClearReadingHistoryPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐClearReadingHistoryPayload(ctx context.Context, sel ast.SelectionSet, v *model.ClearReadingHistoryPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ClearReadingHistoryPayload!")
+		return graphql.Null
+	}
+	return ec._ClearReadingHistoryPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNContact2githubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐContact(ctx context.Context, sel ast.SelectionSet, v library.Contact) graphql.Marshaler {
 	return ec._Contact(ctx, sel, &v)
 }
@@ -28868,6 +30874,19 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNDeleteReadingHistoryEntryInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐDeleteReadingHistoryEntryInput(ctx context.Context, v any) (model.DeleteReadingHistoryEntryInput, error) {
+	res, err := ec.unmarshalInputDeleteReadingHistoryEntryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteReadingHistoryEntryPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐDeleteReadingHistoryEntryPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteReadingHistoryEntryPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteReadingHistoryEntryPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteReadingHistoryEntryPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDevice2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐDevice(ctx context.Context, sel ast.SelectionSet, v notifications.Device) graphql.Marshaler {
@@ -29252,6 +31271,14 @@ func (ec *executionContext) marshalNFormat2githubᚗcomᚋbacninhᚋthuviensoᚋ
 
 func (ec *executionContext) marshalNHighlights2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHighlights(ctx context.Context, sel ast.SelectionSet, v model.Highlights) graphql.Marshaler {
 	return ec._Highlights(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNHistoryExport2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHistoryExport(ctx context.Context, sel ast.SelectionSet, v *circulation.HistoryExport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HistoryExport!")
+		return graphql.Null
+	}
+	return ec._HistoryExport(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNHold2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatus(ctx context.Context, sel ast.SelectionSet, v circulation.HoldStatus) graphql.Marshaler {
@@ -29925,6 +31952,45 @@ func (ec *executionContext) unmarshalNPlaceHoldInput2githubᚗcomᚋbacninhᚋth
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNPullListItem2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐPullItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*circulation.PullItem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPullListItem2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐPullItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPullListItem2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐPullItem(ctx context.Context, sel ast.SelectionSet, v *circulation.PullItem) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PullListItem!")
+		return graphql.Null
+	}
+	return ec._PullListItem(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPullScope2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐPullScope(ctx context.Context, v any) (circulation.PullScope, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := circulation.PullScope(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPullScope2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐPullScope(ctx context.Context, sel ast.SelectionSet, v circulation.PullScope) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "PullScope!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNReaderCategory2githubᚗcomᚋbacninhᚋthuviensoᚋauthᚐCategory(ctx context.Context, v any) (auth.Category, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := auth.Category(tmp)
@@ -29938,6 +32004,62 @@ func (ec *executionContext) marshalNReaderCategory2githubᚗcomᚋbacninhᚋthuv
 		graphql.AddInvalidNullFromMarshaler(ctx, "ReaderCategory!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNReadingHistoryConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐReadingHistoryConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReadingHistoryConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReadingHistoryConnection!")
+		return graphql.Null
+	}
+	return ec._ReadingHistoryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReadingHistoryEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐReadingHistoryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReadingHistoryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReadingHistoryEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐReadingHistoryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReadingHistoryEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐReadingHistoryEdge(ctx context.Context, sel ast.SelectionSet, v *model.ReadingHistoryEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReadingHistoryEdge!")
+		return graphql.Null
+	}
+	return ec._ReadingHistoryEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReadingHistoryEntry2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHistoryEntry(ctx context.Context, sel ast.SelectionSet, v circulation.HistoryEntry) graphql.Marshaler {
+	return ec._ReadingHistoryEntry(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNReadingHistorySetting2githubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHistorySetting(ctx context.Context, sel ast.SelectionSet, v circulation.HistorySetting) graphql.Marshaler {
+	return ec._ReadingHistorySetting(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNReadingHistorySetting2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHistorySetting(ctx context.Context, sel ast.SelectionSet, v *circulation.HistorySetting) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReadingHistorySetting!")
+		return graphql.Null
+	}
+	return ec._ReadingHistorySetting(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReadingHistorySettingPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐReadingHistorySettingPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReadingHistorySettingPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReadingHistorySettingPayload!")
+		return graphql.Null
+	}
+	return ec._ReadingHistorySettingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRefreshTokenInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐRefreshTokenInput(ctx context.Context, v any) (model.RefreshTokenInput, error) {
@@ -30101,6 +32223,11 @@ func (ec *executionContext) marshalNSearchEdge2ᚖgithubᚗcomᚋbacninhᚋthuvi
 
 func (ec *executionContext) unmarshalNSetCardSymbologyInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSetCardSymbologyInput(ctx context.Context, v any) (model.SetCardSymbologyInput, error) {
 	res, err := ec.unmarshalInputSetCardSymbologyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetReadingHistoryInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSetReadingHistoryInput(ctx context.Context, v any) (model.SetReadingHistoryInput, error) {
+	res, err := ec.unmarshalInputSetReadingHistoryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -30638,6 +32765,25 @@ func (ec *executionContext) marshalOGeoPoint2ᚖgithubᚗcomᚋbacninhᚋthuvien
 		return graphql.Null
 	}
 	return ec._GeoPoint(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOHistoryExportFormat2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐExportFormat(ctx context.Context, v any) (*circulation.ExportFormat, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := circulation.ExportFormat(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOHistoryExportFormat2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐExportFormat(ctx context.Context, sel ast.SelectionSet, v *circulation.ExportFormat) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) marshalOHold2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋcirculationᚐHoldStatus(ctx context.Context, sel ast.SelectionSet, v *circulation.HoldStatus) graphql.Marshaler {

@@ -185,6 +185,25 @@ func (s *AuthStore) AccountsByID(ctx context.Context, ids []string) ([]*auth.Acc
 	return as, nil
 }
 
+// ReaderIDs implements auth.Store: the _id index read in order from
+// afterID, so the pages of one list walk the accounts once.
+func (s *AuthStore) ReaderIDs(ctx context.Context, homeLibraryID, afterID string, limit int) ([]string, error) {
+	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: afterID}}}, {Key: "role", Value: string(auth.RoleReader)}}
+	if homeLibraryID != "" {
+		filter = append(filter, bson.E{Key: "homeLibraryId", Value: homeLibraryID})
+	}
+	type idDoc struct {
+		ID string `bson:"_id"`
+	}
+	ids, err := findAs(ctx, s.accounts, filter,
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)).SetProjection(bson.D{{Key: "_id", Value: 1}}),
+		func(d *idDoc) (string, error) { return d.ID, nil })
+	if err != nil {
+		return nil, fmt.Errorf("reader ids: %w", err)
+	}
+	return ids, nil
+}
+
 // AccountByLogin returns the account whose email, phone or card number is
 // login, or thuvienso.ErrNotFound. Email is preferred, then phone, then card
 // number, should one login match different accounts in different fields.

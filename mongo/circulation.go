@@ -26,7 +26,8 @@ const (
 )
 
 // circulationCollections lists them in index-creation order.
-var circulationCollections = []string{collCircHolds, collCircLoans, collCircClaims, collCircClosedDays}
+var circulationCollections = []string{collCircHolds, collCircLoans, collCircClaims, collCircClosedDays,
+	collCircHistory, collCircHistorySettings}
 
 // circulationIndexes are the indexes of the circulation collections. The
 // unique ones are sparse on fields left out when they do not apply (see
@@ -65,10 +66,12 @@ func circulationIndexes() map[string][]mongodrv.IndexModel {
 			{Keys: k("slotKey"), Options: uniqueSparse("circLoan_slotKey_unique")},
 			{Keys: k("readerId", "checkedOutAt"), Options: plain("readerId_checkedOutAt")},
 			{Keys: k("state", "notice", "dueAt"), Options: plain("state_notice_dueAt")},
+			{Keys: k("state", "dueAt", "dueAtNs", "_id"), Options: plain("state_dueAt")},
 		},
 		collCircClosedDays: {
 			{Keys: k("date", "libraryId"), Options: plain("date_libraryId")},
 		},
+		collCircHistory: historyIndexes(),
 	}
 }
 
@@ -82,13 +85,16 @@ func circulationIndexes() map[string][]mongodrv.IndexModel {
 // the limits, and one hold or loan per copy.
 type CirculationStore struct {
 	holds, loans, claims, closed *mongodrv.Collection
+	// history and historySettings keep reading histories (circulation_history.go).
+	history, historySettings *mongodrv.Collection
 }
 
 var _ circulation.Store = (*CirculationStore)(nil)
 
 func newCirculationStore(db *mongodrv.Database) *CirculationStore {
 	return &CirculationStore{holds: db.Collection(collCircHolds), loans: db.Collection(collCircLoans),
-		claims: db.Collection(collCircClaims), closed: db.Collection(collCircClosedDays)}
+		claims: db.Collection(collCircClaims), closed: db.Collection(collCircClosedDays),
+		history: db.Collection(collCircHistory), historySettings: db.Collection(collCircHistorySettings)}
 }
 
 // findCirc is findAs for conversions that cannot fail.
@@ -506,6 +512,38 @@ func (s *CirculationStore) LoansToNotify(ctx context.Context, level int, t time.
 		return nil, fmt.Errorf("loans to notify: %w", err)
 	}
 	return slices.DeleteFunc(ls, func(l *circulation.Loan) bool { return l.DueAt.After(t) }), nil
+}
+
+// ActiveLoansDue implements circulation.Store. The position is compared
+// field by field (dueAt in milliseconds, then dueAtNs, which is absent when
+// zero, then _id), so that a page starts exactly after the last loan of
+// the previous one however many loans share a due time.
+func (s *CirculationStore) ActiveLoansDue(ctx context.Context, afterDue time.Time, afterID string, until time.Time, limit int) ([]*circulation.Loan, error) {
+	a, aNs := toDate(afterDue)
+	u, _ := toDate(until)
+	sameNs := bson.E{Key: "dueAtNs", Value: aNs}
+	if aNs == 0 {
+		sameNs = bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "dueAtNs", Value: int32(0)}},
+			bson.D{{Key: "dueAtNs", Value: bson.D{{Key: "$exists", Value: false}}}},
+		}}
+	}
+	filter := bson.D{
+		{Key: "state", Value: string(circulation.LoanActive)},
+		{Key: "dueAt", Value: bson.D{{Key: "$lte", Value: u}}},
+		{Key: "$or", Value: bson.A{
+			bson.D{{Key: "dueAt", Value: bson.D{{Key: "$gt", Value: a}}}},
+			bson.D{{Key: "dueAt", Value: a}, {Key: "dueAtNs", Value: bson.D{{Key: "$gt", Value: aNs}}}},
+			bson.D{{Key: "dueAt", Value: a}, sameNs, {Key: "_id", Value: bson.D{{Key: "$gt", Value: afterID}}}},
+		}},
+	}
+	ls, err := findCirc(ctx, s.loans, filter,
+		options.Find().SetSort(bson.D{{Key: "dueAt", Value: 1}, {Key: "dueAtNs", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)),
+		(*circLoanDoc).loan)
+	if err != nil {
+		return nil, fmt.Errorf("loans due: %w", err)
+	}
+	return notAfter(ls, until, func(l *circulation.Loan) time.Time { return l.DueAt }), nil
 }
 
 // UpdateLoan implements circulation.Store: a replace whose filter is the

@@ -162,7 +162,7 @@ func (d *DB) ensureIndexes(ctx context.Context) error {
 	}
 	for _, coll := range []string{collLibraries, collAccounts, collSessions, collRefreshTokens,
 		collWorks, collWorkKeys, collRecords, collItems, collEbookTitles, collEbookLicenses, collEbookLoans,
-		collEbookHolds, collEvents, collCards, collCardLinks, collNotifications, collNotificationDevs} {
+		collEbookHolds, collEvents, collCards, collCardLinks, collNotifications, collNotificationDevs, collBroadcasts, collSavedSearches} {
 		for _, m := range indexes[coll] {
 			if _, err := d.db.Collection(coll).Indexes().CreateOne(ctx, m); err != nil {
 				return fmt.Errorf("creating indexes of %s: %w", coll, err)

@@ -20,10 +20,18 @@ const (
 	collNotifications     = "notifications"
 	collNotificationDevs  = "notificationDevices"
 	collNotificationPrefs = "notificationPreferences"
+	collBroadcasts        = "notificationBroadcasts"
+	collSavedSearches     = "savedSearches"
 )
 
-// idxNotificationKey is the unique index of dedup keys.
-const idxNotificationKey = "dedupKey_unique"
+
+
+// idxNotificationKey is the unique index of dedup keys; idxSavedSearchName
+// that of a reader's saved search names.
+const (
+	idxNotificationKey = "dedupKey_unique"
+	idxSavedSearchName = "readerId_name_unique"
+)
 
 // notificationIndexes are the indexes of the notification collections:
 // the dedup key is unique (one notification per reader, kind, subject and
@@ -49,24 +57,38 @@ func notificationIndexes() map[string][]mongodrv.IndexModel {
 		collNotificationDevs: {
 			{Keys: k("readerId", "registeredAt"), Options: plain("readerId_registeredAt")},
 		},
+		collBroadcasts: {
+			{Keys: k("idemKey"), Options: options.Index().SetName("broadcast_idemKey_unique").SetUnique(true).SetSparse(true)},
+			{Keys: k("sortKey"), Options: plain("sortKey")},
+			{Keys: k("libraryId", "sortKey"), Options: plain("libraryId_sortKey")},
+			{Keys: k("finished", "sortKey"), Options: plain("finished_sortKey")},
+		},
+		collSavedSearches: {
+			{Keys: k("readerId", "name"), Options: options.Index().SetName(idxSavedSearchName).SetUnique(true)},
+			{Keys: k("readerId", "sortKey"), Options: plain("readerId_sortKey")},
+			{Keys: k("nextRunAt", "nextRunAtNs"), Options: plain("nextRunAt")},
+		},
 	}
 }
 
 // NotificationStore implements notifications.Store on the
-// "notifications", "notificationDevices" (keyed by token) and
-// "notificationPreferences" (keyed by reader) collections. A notification
+// "notifications", "notificationDevices" (keyed by token),
+// "notificationPreferences" (keyed by reader), "notificationBroadcasts"
+// and "savedSearches" collections. A notification
 // is created once per dedup key by its unique index; claiming, finishing
 // and marking read are single-document conditional updates; a device
 // moves between readers by a replace of its one document.
 type NotificationStore struct {
-	ns, devices, prefs *mongodrv.Collection
+	ns, devices, prefs   *mongodrv.Collection
+	broadcasts, searches *mongodrv.Collection
 }
 
 var _ notifications.Store = (*NotificationStore)(nil)
 
 func newNotificationStore(db *mongodrv.Database) *NotificationStore {
 	return &NotificationStore{ns: db.Collection(collNotifications), devices: db.Collection(collNotificationDevs),
-		prefs: db.Collection(collNotificationPrefs)}
+		prefs: db.Collection(collNotificationPrefs), broadcasts: db.Collection(collBroadcasts),
+		searches: db.Collection(collSavedSearches)}
 }
 
 // sortLayout is fixed width, so sort keys order as times do.
@@ -266,11 +288,8 @@ func atOrBefore(field string, t time.Time) bson.E {
 	}}
 }
 
-// CreateNotification implements notifications.Store.
-func (s *NotificationStore) CreateNotification(ctx context.Context, n *notifications.Notification) (bool, error) {
-	if n.DedupKey == "" {
-		return false, fmt.Errorf("creating notification: the dedup key is empty")
-	}
+// newNotificationDoc is the document of n (given an ID when it has none).
+func newNotificationDoc(n *notifications.Notification) *notificationDoc {
 	if n.ID == "" {
 		n.ID = newID()
 	}
@@ -289,7 +308,15 @@ func (s *NotificationStore) CreateNotification(ctx context.Context, n *notificat
 	d.ReadAt, d.ReadAtNs = toDatePtr(n.ReadAt)
 	d.PushAt, d.PushAtNs = toDate(n.Push.At)
 	d.PushClaimedUntil, d.PushClaimedUntilNs = toDatePtr(n.Push.ClaimedUntil)
-	_, err := s.ns.InsertOne(ctx, d)
+	return d
+}
+
+// CreateNotification implements notifications.Store.
+func (s *NotificationStore) CreateNotification(ctx context.Context, n *notifications.Notification) (bool, error) {
+	if n.DedupKey == "" {
+		return false, fmt.Errorf("creating notification: the dedup key is empty")
+	}
+	_, err := s.ns.InsertOne(ctx, newNotificationDoc(n))
 	if mongodrv.IsDuplicateKeyError(err) {
 		// FerretDB does not say which index; the key decides.
 		taken, xerr := exists(ctx, s.ns, bson.D{{Key: "dedupKey", Value: n.DedupKey}})
@@ -305,6 +332,65 @@ func (s *NotificationStore) CreateNotification(ctx context.Context, n *notificat
 		return false, fmt.Errorf("creating notification %s: %w", n.DedupKey, err)
 	}
 	return true, nil
+}
+
+// CreateNotifications implements notifications.Store: one unordered
+// InsertMany. When it reports any error, what it did is read back rather
+// than parsed from the error (whose shape differs between servers): a
+// notification whose own new ID is stored was stored by this call; one
+// whose dedup key is taken by another was a duplicate; anything else is
+// the error.
+func (s *NotificationStore) CreateNotifications(ctx context.Context, ns []*notifications.Notification) ([]bool, error) {
+	out := make([]bool, len(ns))
+	if len(ns) == 0 {
+		return out, nil
+	}
+	docs := make([]any, len(ns))
+	ids := make([]string, len(ns))
+	for i, n := range ns {
+		if n.DedupKey == "" {
+			return nil, fmt.Errorf("creating notifications: the dedup key is empty")
+		}
+		docs[i] = newNotificationDoc(n)
+		ids[i] = n.ID
+	}
+	_, err := s.ns.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		for i := range out {
+			out[i] = true
+		}
+		return out, nil
+	}
+	type keyDoc struct {
+		ID  string `bson:"_id"`
+		Key string `bson:"dedupKey"`
+	}
+	stored, xerr := findAs(ctx, s.ns, bson.D{{Key: "_id", Value: inIDs(ids)}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}), func(d *keyDoc) (string, error) { return d.ID, nil })
+	if xerr != nil {
+		return nil, fmt.Errorf("creating notifications: %w (reading back after: %v)", xerr, err)
+	}
+	mine := map[string]bool{}
+	for _, id := range stored {
+		mine[id] = true
+	}
+	var rest []string
+	for i, n := range ns {
+		out[i] = mine[n.ID]
+		if !out[i] {
+			rest = append(rest, n.DedupKey)
+		}
+	}
+	taken, xerr := s.ExistingKeys(ctx, rest)
+	if xerr != nil {
+		return nil, fmt.Errorf("creating notifications: %w (reading back after: %v)", xerr, err)
+	}
+	for _, k := range rest {
+		if !taken[k] {
+			return nil, fmt.Errorf("creating notifications: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // findOne returns the notification matching filter.

@@ -80,6 +80,10 @@ func (s *Service) DeliverDue(ctx context.Context) (DeliveryReport, error) {
 	return rep, nil
 }
 
+// recordTimeout bounds the recording of a round's outcome once the pass's
+// context is done.
+const recordTimeout = 30 * time.Second
+
 // target is one message of a round: which push, which device.
 type target struct {
 	n     *Notification
@@ -121,8 +125,13 @@ func (s *Service) sendClaimed(ctx context.Context, now time.Time, claimed []*Not
 	var msgs []Message
 	var targets []target
 	var errs []error
+	// The outcome is recorded even when the pass is being stopped (a lost
+	// lease, a shutdown): the pushes went out, and a claim left SENDING
+	// would end FAILED.
+	record, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
 	finish := func(n *Notification, p Push) {
-		ok, err := s.store.FinishPush(ctx, n.ID, n.Push.Attempts, p)
+		ok, err := s.store.FinishPush(record, n.ID, n.Push.Attempts, p)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("recording push of %s: %w", n.ID, err))
 		} else if !ok {

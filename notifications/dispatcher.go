@@ -66,6 +66,11 @@ type Report struct {
 	FromEvents int
 	// Reminders counts notifications created from deadlines.
 	Reminders int
+	// News counts LIBRARY_NEWS notifications created from broadcasts.
+	News int
+	// SavedSearchRuns counts saved searches run; SavedSearchNotices the
+	// notifications they made.
+	SavedSearchRuns, SavedSearchNotices int
 	// Pushes is the delivery round.
 	Pushes DeliveryReport
 }
@@ -136,12 +141,16 @@ func (d *Dispatcher) Pass(ctx context.Context) (Report, error) {
 
 // RunOnce does the work of a pass without the lock (tests, tools; safe to
 // run concurrently, only wasteful): the unhandled events become
-// notifications, the sources are scanned for reminders when ScanEvery has
-// passed, and the due pushes are sent.
+// notifications, broadcasts are fanned out, the sources are scanned for
+// reminders when ScanEvery has passed, the saved searches that are due
+// run, and the due pushes are sent.
 func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 	var rep Report
 	var errs []error
 	if err := d.handleEvents(ctx, &rep); err != nil {
+		errs = append(errs, err)
+	}
+	if err := d.fanOut(ctx, &rep); err != nil {
 		errs = append(errs, err)
 	}
 	now := d.svc.now()
@@ -155,6 +164,9 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 		if err := d.remind(ctx, now, &rep); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := d.runSavedSearches(ctx, now, &rep); err != nil {
+		errs = append(errs, err)
 	}
 	pushes, err := d.svc.DeliverDue(ctx)
 	rep.Pushes = pushes
@@ -255,9 +267,11 @@ func (d *Dispatcher) handleEvents(ctx context.Context, rep *Report) error {
 }
 
 // remind scans every source and creates the reminders that are due and
-// not created yet.
+// not created yet. A PagedSource is read page by page from its kind's lag
+// behind now; another Source up to DeadlineLimit deadlines.
 func (d *Dispatcher) remind(ctx context.Context, now time.Time, rep *Report) error {
 	var errs []error
+	limit := max(d.cfg.DeadlineLimit, 1)
 	for _, src := range d.sources {
 		kind := src.Kind()
 		lead, ok := leads[kind]
@@ -265,61 +279,70 @@ func (d *Dispatcher) remind(ctx context.Context, now time.Time, rep *Report) err
 			errs = append(errs, fmt.Errorf("source of %s: no reminder rule for this kind", kind))
 			continue
 		}
-		dls, err := src.Deadlines(ctx, now.Add(lead), d.cfg.DeadlineLimit)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("deadlines of %s: %w", kind, err))
-			continue
-		}
-		batch := max(d.svc.cfg.BatchSize, 1)
-		for chunk := range slices.Chunk(dls, batch) {
-			var reqs []Request
-			var keys []string
-			var ids []string
-			for _, dl := range chunk {
-				if !slices.Contains(ids, dl.ReaderID) {
-					ids = append(ids, dl.ReaderID)
-				}
+		until := now.Add(lead)
+		paged, isPaged := src.(PagedSource)
+		after := DeadlineCursor{At: now.Add(-lags[kind])}
+		for ctx.Err() == nil {
+			var dls []Deadline
+			var err error
+			if isPaged {
+				dls, err = paged.DeadlinesAfter(ctx, after, until, limit)
+			} else {
+				dls, err = src.Deadlines(ctx, until, limit)
 			}
-			prefs, err := d.svc.preferencesOf(ctx, ids)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("reminders of %s: %w", kind, err))
+				errs = append(errs, fmt.Errorf("deadlines of %s: %w", kind, err))
 				break
 			}
-			for _, dl := range chunk {
-				if r, ok := Reminder(kind, dl, prefs[dl.ReaderID], now); ok {
-					reqs = append(reqs, r)
-					keys = append(keys, DedupKey(r.ReaderID, r.Kind, r.SubjectID, r.Moment))
-				}
-			}
-			if len(reqs) == 0 {
-				continue
-			}
-			taken, err := d.svc.store.ExistingKeys(ctx, keys)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("reminders of %s: %w", kind, err))
+			if err := d.remindOf(ctx, kind, dls, now, rep); err != nil {
+				errs = append(errs, err)
 				break
 			}
-			for i, r := range reqs {
-				if taken[keys[i]] {
-					continue
-				}
-				_, created, err := d.svc.Notify(ctx, r)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("reminder %s: %w", keys[i], err))
-					continue
-				}
-				if created {
-					rep.Reminders++
-				}
+			if len(dls) < limit {
+				break
 			}
-		}
-		if len(dls) >= d.cfg.DeadlineLimit {
-			d.svc.log.WarnContext(ctx, "notifications: a source has more deadlines than one scan reads; later ones wait for the next scans",
-				"kind", kind, "limit", d.cfg.DeadlineLimit)
+			if !isPaged {
+				d.svc.log.WarnContext(ctx, "notifications: a source has more deadlines than one scan reads; later ones wait until earlier ones close",
+					"kind", kind, "limit", limit)
+				break
+			}
+			last := dls[len(dls)-1]
+			after = DeadlineCursor{At: last.At, SubjectID: last.SubjectID}
 		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("reminders: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// remindOf creates the reminders of kind that are due at now for dls,
+// reading the readers' preferences a batch at a time.
+func (d *Dispatcher) remindOf(ctx context.Context, kind Kind, dls []Deadline, now time.Time, rep *Report) error {
+	for chunk := range slices.Chunk(dls, max(d.svc.cfg.BatchSize, 1)) {
+		var ids []string
+		seen := map[string]bool{}
+		for _, dl := range chunk {
+			if !seen[dl.ReaderID] {
+				seen[dl.ReaderID] = true
+				ids = append(ids, dl.ReaderID)
+			}
+		}
+		prefs, err := d.svc.preferencesOf(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("reminders of %s: %w", kind, err)
+		}
+		var reqs []Request
+		for _, dl := range chunk {
+			if r, ok := Reminder(kind, dl, prefs[dl.ReaderID], now); ok {
+				reqs = append(reqs, r)
+			}
+		}
+		created, err := d.svc.notifyAll(ctx, reqs)
+		rep.Reminders += created
+		if err != nil {
+			return fmt.Errorf("reminders of %s: %w", kind, err)
+		}
 	}
 	return nil
 }

@@ -21,7 +21,8 @@ const LinkScheme = "thuvienso://"
 const maxBodyBytes = 1024
 
 // template is the text of one kind in one language. {title}, {library},
-// {deadline}, {query} and {count} are filled from the notification's data;
+// {deadline}, {query} and {count} are filled from the notification's data
+// (a saved search's "title" is its newest new title);
 // a title and a query are put in quotation marks, a missing value is
 // replaced by a general phrase (fallbacks).
 type template struct{ title, body string }
@@ -53,13 +54,19 @@ var templates = map[Kind]map[string]template{
 		"en": {"Your e-book is ready", "{title} is reserved for you until {deadline}. Borrow it before then."},
 	},
 	SavedSearch: {
-		"vi": {"Có sách mới cho tìm kiếm đã lưu", "{count} đầu sách mới phù hợp với {query}."},
-		"en": {"New titles for your saved search", "{count} new titles match {query}."},
+		"vi": {"Có sách mới cho tìm kiếm đã lưu", "{count} đầu sách mới phù hợp với {query}, mới nhất là {title}."},
+		"en": {"New titles for your saved search", "{count} new titles match {query}, the newest being {title}."},
 	},
 	LibraryNews: {
 		"vi": {"Tin từ thư viện", ""},
 		"en": {"News from your library", ""},
 	},
+}
+
+// savedSearchOne is the text of a saved search with one new title.
+var savedSearchOne = map[string]template{
+	"vi": {"Có sách mới cho tìm kiếm đã lưu", "Có 1 đầu sách mới phù hợp với {query}: {title}."},
+	"en": {"A new title for your saved search", "A new title matches {query}: {title}."},
 }
 
 // fallbacks fill a placeholder whose data is missing.
@@ -87,6 +94,9 @@ func Render(n *Notification, lang string) Text {
 		return t
 	}
 	tpl, ok := templates[n.Kind][lang]
+	if n.Kind == SavedSearch && n.Data["count"] == "1" {
+		tpl = savedSearchOne[lang]
+	}
 	if !ok {
 		return Text{Title: string(n.Kind)}
 	}

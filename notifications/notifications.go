@@ -5,11 +5,14 @@
 // to every device of a reader through a Sender (Firebase Cloud Messaging in
 // package fcm, or a log-only sender when no credentials are configured).
 //
-// Notifications come from two places, both driven by the Dispatcher: the
+// Notifications come from four places, all driven by the Dispatcher: the
 // durable event log (package events), which circulation and e-books write
-// and which is turned into notifications at once, and time-driven
-// reminders computed from the open deadlines that Sources report (e-book
-// loans now; loans and holds of circulation later).
+// and which is turned into notifications at once (holds ready, e-book
+// reservations, …); time-driven reminders computed from the open
+// deadlines that Sources report (the due dates of loans, the pickup
+// deadlines of ready holds, the ends of e-book loans); broadcasts, which
+// librarians send to their library's readers and which are fanned out
+// into every reader's inbox in batches; and saved searches, run weekly.
 //
 // # Exactly once
 //
@@ -206,6 +209,10 @@ type Store interface {
 	// notification with its DedupKey exists; it reports whether this call
 	// stored it.
 	CreateNotification(ctx context.Context, n *Notification) (bool, error)
+	// CreateNotifications is CreateNotification for many: it stores each
+	// of ns whose DedupKey is not taken and reports, for each, whether
+	// this call stored it.
+	CreateNotifications(ctx context.Context, ns []*Notification) ([]bool, error)
 	// Notification returns a notification, or thuvienso.ErrNotFound.
 	Notification(ctx context.Context, id string) (*Notification, error)
 	// NotificationByKey returns the notification with a dedup key, or
@@ -241,6 +248,45 @@ type Store interface {
 	// FailStaleClaims marks FAILED the SENDING pushes whose claim ended
 	// before now (their sender died), and returns how many.
 	FailStaleClaims(ctx context.Context, now time.Time) (int, error)
+
+	// CreateBroadcast stores b (a new ID when empty) unless its sender
+	// has a broadcast with its IdempotencyKey (when not empty), and
+	// returns the stored broadcast and whether this call stored it. Of
+	// many callers with one key, one stores it.
+	CreateBroadcast(ctx context.Context, b *Broadcast) (*Broadcast, bool, error)
+	// Broadcast returns a broadcast, or thuvienso.ErrNotFound.
+	Broadcast(ctx context.Context, id string) (*Broadcast, error)
+	// Broadcasts returns a page of broadcasts, newest first.
+	Broadcasts(ctx context.Context, q BroadcastQuery) ([]*Broadcast, error)
+	// UnfinishedBroadcasts returns up to limit broadcasts whose fan-out
+	// is not finished, oldest first.
+	UnfinishedBroadcasts(ctx context.Context, limit int) ([]*Broadcast, error)
+	// AdvanceBroadcast moves the cursor of an unfinished broadcast from
+	// `from` to `to`, adds reached to its Recipients and sets FinishedAt
+	// to finished (nil: not yet), in one conditional update; it reports
+	// false when the broadcast's cursor is not `from` (another caller
+	// moved it) or it is finished.
+	AdvanceBroadcast(ctx context.Context, id, from, to string, reached int, finished *time.Time) (bool, error)
+
+	// CreateSavedSearch stores s (a new ID when empty); a name the reader
+	// has already fails with ErrSavedSearchNameTaken.
+	CreateSavedSearch(ctx context.Context, s *StoredSearch) error
+	// SavedSearch returns a saved search, or thuvienso.ErrNotFound.
+	SavedSearch(ctx context.Context, id string) (*StoredSearch, error)
+	// SavedSearches returns a reader's saved searches, oldest first
+	// (CreatedAt, then ID).
+	SavedSearches(ctx context.Context, readerID string) ([]*StoredSearch, error)
+	// DeleteSavedSearch removes the reader's saved search id; it reports
+	// whether it did.
+	DeleteSavedSearch(ctx context.Context, readerID, id string) (bool, error)
+	// DueSavedSearches returns up to limit saved searches whose NextRunAt
+	// is at or before now, soonest first.
+	DueSavedSearches(ctx context.Context, now time.Time, limit int) ([]*StoredSearch, error)
+	// RecordSavedSearchRun sets LastRunAt, NextRunAt and Seen of the saved
+	// search from run and increments its Version, when the stored Version
+	// is version, in one conditional update; it reports false otherwise
+	// (another run recorded first, or the search is gone).
+	RecordSavedSearchRun(ctx context.Context, id string, version int, run SavedSearchRun) (bool, error)
 }
 
 // Errors of the notification domain.

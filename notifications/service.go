@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -63,6 +64,8 @@ type Service struct {
 	sender   Sender
 	broker   pubsub.Broker
 	describe Describer
+	readers  Readers
+	searcher Searcher
 	now      func() time.Time
 	cfg      Config
 	log      *slog.Logger
@@ -84,6 +87,15 @@ func WithBroker(b pubsub.Broker) Option { return func(s *Service) { s.broker = b
 
 // WithDescriber names what notifications are about in their texts.
 func WithDescriber(d Describer) Option { return func(s *Service) { s.describe = d } }
+
+// WithReaders lets the Dispatcher fan broadcasts out to the readers of a
+// library (auth.Store is one); without it broadcasts are stored but wait.
+func WithReaders(r Readers) Option { return func(s *Service) { s.readers = r } }
+
+// WithSearcher lets saved searches be checked when saved and run weekly
+// by the Dispatcher (*search.Index and *search.Cached are ones); without
+// it they are stored but never run.
+func WithSearcher(x Searcher) Option { return func(s *Service) { s.searcher = x } }
 
 // WithLogger sets the logger (slog.Default otherwise).
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
@@ -431,20 +443,45 @@ type Request struct {
 // notification (the existing one when it was there already) and whether
 // this call created it. Any number of callers may race: one creates it.
 func (s *Service) Notify(ctx context.Context, r Request) (*Notification, bool, error) {
-	switch {
-	case r.ReaderID == "":
-		return nil, false, fmt.Errorf("notifying: %w", thuvienso.Invalid("readerId", "no reader", "thiếu bạn đọc"))
-	case !r.Kind.Valid():
-		return nil, false, fmt.Errorf("notifying %s: %w", r.ReaderID, ErrBadKind)
-	case r.SubjectID == "":
-		return nil, false, fmt.Errorf("notifying %s: %w", r.ReaderID, thuvienso.Invalid("subjectId", "no subject", "thiếu đối tượng"))
+	if err := r.check(); err != nil {
+		return nil, false, err
 	}
 	key := DedupKey(r.ReaderID, r.Kind, r.SubjectID, r.Moment)
 	ps, err := s.preferencesOf(ctx, []string{r.ReaderID})
 	if err != nil {
 		return nil, false, fmt.Errorf("notifying %s: %w", key, err)
 	}
-	prefs := ps[r.ReaderID]
+	n := s.build(ctx, r, ps[r.ReaderID])
+	created, err := s.store.CreateNotification(ctx, n)
+	if err != nil {
+		return nil, false, fmt.Errorf("notifying %s: %w", key, err)
+	}
+	if !created {
+		existing, err := s.store.NotificationByKey(ctx, key)
+		if err != nil {
+			return nil, false, fmt.Errorf("notifying %s: %w", key, err)
+		}
+		return existing, false, nil
+	}
+	s.created(ctx, n)
+	return n, true, nil
+}
+
+// check validates a request.
+func (r *Request) check() error {
+	switch {
+	case r.ReaderID == "":
+		return fmt.Errorf("notifying: %w", thuvienso.Invalid("readerId", "no reader", "thiếu bạn đọc"))
+	case !r.Kind.Valid():
+		return fmt.Errorf("notifying %s: %w", r.ReaderID, ErrBadKind)
+	case r.SubjectID == "":
+		return fmt.Errorf("notifying %s: %w", r.ReaderID, thuvienso.Invalid("subjectId", "no subject", "thiếu đối tượng"))
+	}
+	return nil
+}
+
+// build returns the notification r asks for, for a reader with prefs.
+func (s *Service) build(ctx context.Context, r Request, prefs *Preferences) *Notification {
 	data := maps.Clone(r.Data)
 	if data == nil {
 		data = map[string]string{}
@@ -458,25 +495,74 @@ func (s *Service) Notify(ctx context.Context, r Request) (*Notification, bool, e
 	}
 	now := s.now()
 	n := &Notification{ID: newID(), ReaderID: r.ReaderID, Kind: r.Kind, SubjectID: r.SubjectID, Moment: r.Moment.UTC(),
-		DedupKey: key, EventKey: r.EventKey, Data: data, CreatedAt: now,
+		DedupKey: DedupKey(r.ReaderID, r.Kind, r.SubjectID, r.Moment), EventKey: r.EventKey, Data: data, CreatedAt: now,
 		Push: Push{State: PushPending, At: prefs.Quiet.NextAllowed(now), SentTo: []string{}}}
 	if !prefs.Enabled(r.Kind) {
 		n.Push.State, n.Push.At, n.Push.Error = PushSkipped, now, "kind disabled by the reader"
 	}
-	created, err := s.store.CreateNotification(ctx, n)
-	if err != nil {
-		return nil, false, fmt.Errorf("notifying %s: %w", key, err)
-	}
-	if !created {
-		existing, err := s.store.NotificationByKey(ctx, key)
-		if err != nil {
-			return nil, false, fmt.Errorf("notifying %s: %w", key, err)
-		}
-		return existing, false, nil
-	}
+	return n
+}
+
+// created counts and publishes a notification this instance stored.
+func (s *Service) created(ctx context.Context, n *Notification) {
 	s.stats.created.Add(1)
 	s.publish(ctx, n)
-	return n, true, nil
+}
+
+// notifyAll is Notify for many requests (the reminders of a scan, a batch
+// of a broadcast's readers): the readers' preferences are read once, the
+// requests whose deduplication keys are taken are left out at once, and
+// the others are created in batches of Config.BatchSize. It returns how
+// many notifications this call created; an invalid request fails the call
+// before anything is stored.
+func (s *Service) notifyAll(ctx context.Context, reqs []Request) (int, error) {
+	for i := range reqs {
+		if err := reqs[i].check(); err != nil {
+			return 0, err
+		}
+	}
+	total := 0
+	for chunk := range slices.Chunk(reqs, max(s.cfg.BatchSize, 1)) {
+		keys := make([]string, len(chunk))
+		var readerIDs []string
+		seen := map[string]bool{}
+		for i, r := range chunk {
+			keys[i] = DedupKey(r.ReaderID, r.Kind, r.SubjectID, r.Moment)
+			if !seen[r.ReaderID] {
+				seen[r.ReaderID] = true
+				readerIDs = append(readerIDs, r.ReaderID)
+			}
+		}
+		taken, err := s.store.ExistingKeys(ctx, keys)
+		if err != nil {
+			return total, fmt.Errorf("notifying: %w", err)
+		}
+		ps, err := s.preferencesOf(ctx, readerIDs)
+		if err != nil {
+			return total, fmt.Errorf("notifying: %w", err)
+		}
+		var ns []*Notification
+		for i, r := range chunk {
+			if !taken[keys[i]] {
+				taken[keys[i]] = true // a request twice in one batch is one notification
+				ns = append(ns, s.build(ctx, r, ps[r.ReaderID]))
+			}
+		}
+		if len(ns) == 0 {
+			continue
+		}
+		created, err := s.store.CreateNotifications(ctx, ns)
+		if err != nil {
+			return total, fmt.Errorf("notifying: %w", err)
+		}
+		for i, n := range ns {
+			if created[i] {
+				total++
+				s.created(ctx, n)
+			}
+		}
+	}
+	return total, nil
 }
 
 // publish tells open apps of the reader about n (best effort).

@@ -22,6 +22,7 @@ import (
 	"github.com/bacninh/thuvienso/lock"
 	"github.com/bacninh/thuvienso/notifications"
 	"github.com/bacninh/thuvienso/pubsub"
+	"github.com/bacninh/thuvienso/search"
 	"github.com/bacninh/thuvienso/sqlite"
 	"github.com/bacninh/thuvienso/store"
 )
@@ -46,7 +47,7 @@ func ict(month time.Month, day, hour, minute int) time.Time {
 // env is the notification service on a real SQLite store, pushing to a
 // fake FCM server through the real Firebase Admin SDK, on a test clock.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	stores *store.Set
 	path   string
 	fcm    *fcmtest.Server
@@ -55,15 +56,25 @@ type env struct {
 	svc    *notifications.Service
 	disp   *notifications.Dispatcher
 	loans  *fakeLoans
+	// index is the catalog search that saved searches run on.
+	index *search.Index
+	// slots numbers each reader's circulation loans and holds.
+	slots map[string]int
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{t: t, path: filepath.Join(t.TempDir(), "thuvienso.db"), fcm: fcmtest.NewServer(t),
-		clock: &clock{t: ict(3, 16, 10, 0)}, broker: pubsub.NewMemory(16), loans: &fakeLoans{}}
+		clock: &clock{t: ict(3, 16, 10, 0)}, broker: pubsub.NewMemory(16), loans: &fakeLoans{}, slots: map[string]int{}}
 	t.Cleanup(func() { _ = e.broker.Close() })
+	idx, err := search.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = idx.Close() })
+	e.index = idx
 	e.stores = e.open()
 	e.svc, e.disp = e.instance(e.stores)
 	return e
@@ -82,18 +93,34 @@ func (e *env) open() *store.Set {
 	return s
 }
 
-// instance builds a service and a dispatcher on s, as one server does.
+// instance builds a service and a dispatcher on s, as one server does
+// (see app.openNotifications): the sources are the fake e-book loans and
+// circulation's loans and holds, broadcasts go to the readers of s, and
+// saved searches run on the env's search index.
 func (e *env) instance(s *store.Set) (*notifications.Service, *notifications.Dispatcher) {
-	svc := notifications.NewService(s.Notifications, e.fcm.Sender(e.t), notifications.WithClock(e.clock.Now),
+	return e.instanceWith(s, lock.NewMemory(), notifications.DefaultDispatcherConfig())
+}
+
+// instanceWith is instance with a locker, a dispatcher configuration and
+// more options of the service.
+func (e *env) instanceWith(s *store.Set, locker lock.Locker, cfg notifications.DispatcherConfig, opts ...notifications.Option) (*notifications.Service, *notifications.Dispatcher) {
+	svc := notifications.NewService(s.Notifications, e.fcm.Sender(e.t), append([]notifications.Option{notifications.WithClock(e.clock.Now),
 		notifications.WithBroker(e.broker), notifications.WithLogger(quiet),
+		notifications.WithReaders(s.Auth), notifications.WithSearcher(e.index),
 		notifications.WithDescriber(func(_ context.Context, data map[string]string) map[string]string {
-			if data["titleId"] != "" {
+			switch {
+			case data["titleId"] != "":
 				return map[string]string{"title": "Truyện Kiều"}
+			case data["workId"] != "":
+				return map[string]string{"title": "Số đỏ"}
 			}
 			return nil
-		}))
-	disp := notifications.NewDispatcher(svc, s.Events, lock.NewMemory(), notifications.DefaultDispatcherConfig(),
-		notifications.EbookLoanSource{Loans: e.loans})
+		})}, opts...)...)
+	disp := notifications.NewDispatcher(svc, s.Events, locker, cfg,
+		notifications.EbookLoanSource{Loans: e.loans},
+		notifications.CirculationLoanSource{Loans: s.Circulation, Reminds: notifications.DueSoon},
+		notifications.CirculationLoanSource{Loans: s.Circulation, Reminds: notifications.Overdue},
+		notifications.CirculationHoldSource{Holds: s.Circulation})
 	return svc, disp
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	thuvienso "github.com/bacninh/thuvienso"
+	"github.com/bacninh/thuvienso/circulation"
 	"github.com/bacninh/thuvienso/ebooks"
 )
 
@@ -26,13 +27,16 @@ type Deadline struct {
 // Source reports the open deadlines of one kind. The Dispatcher scans
 // every source it was given once a minute and creates the reminders that
 // are due (see Reminder); deduplication keys make every scan after the
-// first a no-op. Circulation plugs in here with three sources: DUE_SOON
-// (the due dates of loans out; the reminders go at the reader's chosen
-// days before), OVERDUE (the same loans once a day past due; reminders on
-// day 1 and day 7) and HOLD_EXPIRING (the pickup deadlines of ready
-// holds). It may record events for these kinds instead, but should not do
-// both for one kind: an event's moment is its At, a reminder's its own
-// time, so the two would not deduplicate for DUE_SOON and OVERDUE.
+// first a no-op. Circulation plugs in here with three sources
+// (CirculationLoanSource twice, CirculationHoldSource): DUE_SOON (the due
+// dates of loans out; the reminders go at the reader's chosen days
+// before), OVERDUE (the same loans once past due; reminders on day 1 and
+// day 7) and HOLD_EXPIRING (the pickup deadlines of ready holds). A domain
+// should not both record events and have a source for one kind when the
+// moments differ: an event's moment is its At, a reminder's its own time,
+// so for DUE_SOON and OVERDUE the two would be two notifications (for
+// HOLD_EXPIRING and EBOOK_EXPIRING both moments are the deadline, and
+// the two make one).
 type Source interface {
 	// Kind is the kind of reminder the deadlines are for.
 	Kind() Kind
@@ -40,6 +44,26 @@ type Source interface {
 	// soonest first. (For OVERDUE, until is a day ago: loans due before it
 	// and still out.)
 	Deadlines(ctx context.Context, until time.Time, limit int) ([]Deadline, error)
+}
+
+// DeadlineCursor is a position among a source's deadlines, which are
+// ordered by At, then SubjectID.
+type DeadlineCursor struct {
+	At        time.Time
+	SubjectID string
+}
+
+// PagedSource is a Source that can be read page by page, so that a scan
+// sees every deadline however many there are (a plain Source is read up
+// to the Dispatcher's DeadlineLimit; later deadlines wait until earlier
+// ones close), and from a lower bound, so that long-closed moments are
+// not read again and again (loans overdue for months).
+type PagedSource interface {
+	Source
+	// DeadlinesAfter returns up to limit open deadlines after the
+	// position `after` and at or before until, ordered by At then
+	// SubjectID.
+	DeadlinesAfter(ctx context.Context, after DeadlineCursor, until time.Time, limit int) ([]Deadline, error)
 }
 
 // leads are how far ahead of now each kind's source is read: the
@@ -58,6 +82,13 @@ const (
 	// holdExpiringLead: a hold, the day before its pickup deadline.
 	holdExpiringLead = 24 * time.Hour
 )
+
+// lags are how far behind now a paged source is read: the latest
+// reminder after a deadline, and a week more for a scheduler that was
+// down. (Kinds whose reminders all go before the deadline read from now.)
+var lags = map[Kind]time.Duration{
+	Overdue: (7 + 7) * 24 * time.Hour,
+}
 
 // overdueDays are the days after a due date on which OVERDUE reminders go.
 var overdueDays = []int{7, 1}
@@ -144,6 +175,90 @@ func (s EbookLoanSource) Deadlines(ctx context.Context, until time.Time, limit i
 	for _, l := range loans {
 		out = append(out, Deadline{ReaderID: l.ReaderID, SubjectID: l.ID, At: l.EndsAt,
 			Data: map[string]string{"titleId": l.TitleID}})
+	}
+	return out, nil
+}
+
+// CirculationLoans finds the open loans of circulation by due date;
+// circulation.Store is one.
+type CirculationLoans interface {
+	ActiveLoansDue(ctx context.Context, afterDue time.Time, afterID string, until time.Time, limit int) ([]*circulation.Loan, error)
+}
+
+// CirculationLoanSource reports the due dates of the loans that are out,
+// for DUE_SOON reminders (Reminds DueSoon, the default) or OVERDUE ones
+// (Reminds Overdue). Circulation records no events for these kinds.
+type CirculationLoanSource struct {
+	Loans   CirculationLoans
+	Reminds Kind
+}
+
+var _ PagedSource = CirculationLoanSource{}
+
+// Kind implements Source.
+func (s CirculationLoanSource) Kind() Kind {
+	if s.Reminds == "" {
+		return DueSoon
+	}
+	return s.Reminds
+}
+
+// Deadlines implements Source.
+func (s CirculationLoanSource) Deadlines(ctx context.Context, until time.Time, limit int) ([]Deadline, error) {
+	return s.DeadlinesAfter(ctx, DeadlineCursor{}, until, limit)
+}
+
+// DeadlinesAfter implements PagedSource.
+func (s CirculationLoanSource) DeadlinesAfter(ctx context.Context, after DeadlineCursor, until time.Time, limit int) ([]Deadline, error) {
+	loans, err := s.Loans.ActiveLoansDue(ctx, after.At, after.SubjectID, until, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Deadline, 0, len(loans))
+	for _, l := range loans {
+		data := map[string]string{"workId": l.WorkID, "libraryId": l.LibraryID}
+		if l.Barcode != "" {
+			data["barcode"] = l.Barcode
+		}
+		out = append(out, Deadline{ReaderID: l.ReaderID, SubjectID: l.ID, At: l.DueAt, Data: data})
+	}
+	return out, nil
+}
+
+// CirculationHolds finds holds by deadline; circulation.Store is one.
+type CirculationHolds interface {
+	HoldsDue(ctx context.Context, state circulation.HoldState, t time.Time, limit int) ([]*circulation.Hold, error)
+}
+
+// CirculationHoldSource reports the pickup deadlines of the holds ready on
+// a hold shelf, for HOLD_EXPIRING reminders. (Circulation's expiry pass
+// also records HOLD_EXPIRING events for them; both have the deadline as
+// their moment and make one notification.) Ready holds are few — their
+// deadlines are days away and they end at them — so it is read in one
+// page.
+type CirculationHoldSource struct {
+	Holds CirculationHolds
+}
+
+// Kind implements Source.
+func (CirculationHoldSource) Kind() Kind { return HoldExpiring }
+
+// Deadlines implements Source.
+func (s CirculationHoldSource) Deadlines(ctx context.Context, until time.Time, limit int) ([]Deadline, error) {
+	holds, err := s.Holds.HoldsDue(ctx, circulation.HoldReady, until, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Deadline, 0, len(holds))
+	for _, h := range holds {
+		if h.PickupDeadline == nil {
+			continue
+		}
+		data := map[string]string{"workId": h.WorkID, "libraryId": h.PickupLibraryID}
+		if h.Barcode != "" {
+			data["barcode"] = h.Barcode
+		}
+		out = append(out, Deadline{ReaderID: h.ReaderID, SubjectID: h.ID, At: *h.PickupDeadline, Data: data})
 	}
 	return out, nil
 }

@@ -41,6 +41,10 @@ func (f *fallback) Allow(ctx context.Context, key string, l Limit) (Decision, er
 	return f.do(ctx, func(lim Limiter) (Decision, error) { return lim.Allow(ctx, key, l) })
 }
 
+func (f *fallback) AllowN(ctx context.Context, key string, l Limit, n int) (Decision, error) {
+	return f.do(ctx, func(lim Limiter) (Decision, error) { return lim.AllowN(ctx, key, l, n) })
+}
+
 func (f *fallback) Check(ctx context.Context, key string, l Limit) (Decision, error) {
 	return f.do(ctx, func(lim Limiter) (Decision, error) { return lim.Check(ctx, key, l) })
 }

@@ -64,6 +64,14 @@ func (f *failing) Allow(ctx context.Context, key string, l ratelimit.Limit) (rat
 	return f.mem.Allow(ctx, key, l)
 }
 
+func (f *failing) AllowN(ctx context.Context, key string, l ratelimit.Limit, n int) (ratelimit.Decision, error) {
+	f.calls.Add(1)
+	if !f.up.Load() {
+		return ratelimit.Decision{}, errDown
+	}
+	return f.mem.AllowN(ctx, key, l, n)
+}
+
 func (f *failing) Check(ctx context.Context, key string, l ratelimit.Limit) (ratelimit.Decision, error) {
 	f.calls.Add(1)
 	if !f.up.Load() {

@@ -29,6 +29,10 @@ type Limiter interface {
 	// Allow records one event under key and reports whether it was within l.
 	// A refused event is not recorded.
 	Allow(ctx context.Context, key string, l Limit) (Decision, error)
+	// AllowN records n events at once under key (an action that costs n)
+	// if all of them fit within l, and none otherwise. n must be from 1 to
+	// l.Burst: more could never fit, and is an error.
+	AllowN(ctx context.Context, key string, l Limit, n int) (Decision, error)
 	// Check reports whether one more event under key would be allowed,
 	// without recording it.
 	Check(ctx context.Context, key string, l Limit) (Decision, error)

@@ -13,12 +13,12 @@ import (
 
 // gcra is the generic cell rate algorithm in one atomic script, the same
 // computation as ratelimit.Memory: per key one value, the theoretical
-// arrival time (TAT) in milliseconds of Redis' clock. An event is allowed
-// when TAT + interval − tolerance ≤ now; recording moves TAT on by interval.
-// With ARGV[3] = "0" (Check) nothing is written.
+// arrival time (TAT) in milliseconds of Redis' clock. n events are allowed
+// when TAT + n×interval − tolerance ≤ now; recording moves TAT on by
+// n×interval. With ARGV[3] = "0" (Check) nothing is written.
 //
 // KEYS[1] key; ARGV[1] interval ms (Period/Burst); ARGV[2] tolerance ms
-// (Period); ARGV[3] "1" to record an allowed event.
+// (Period); ARGV[3] "1" to record allowed events; ARGV[4] n (default 1).
 // Returns {allowed 0|1, remaining, retry-after ms as a string}.
 //
 // We do not use github.com/go-redis/redis_rate (v10.0.1) here. Measured
@@ -33,16 +33,17 @@ local key = KEYS[1]
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local record = ARGV[3] == "1"
+local cost = interval * (tonumber(ARGV[4]) or 1)
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local tat = tonumber(redis.call("GET", key) or "0") or 0
 if tat < now then tat = now end
-local allow_at = tat + interval - tolerance
+local allow_at = tat + cost - tolerance
 if allow_at > now then
   return {0, 0, string.format("%.6f", allow_at - now)}
 end
 if record then
-  tat = tat + interval
+  tat = tat + cost
   redis.call("SET", key, string.format("%.3f", tat), "PX", math.max(1, math.ceil(tat - now)))
 end
 return {1, math.floor((now - tat + tolerance) / interval + 1e-9), "0"}
@@ -59,12 +60,17 @@ var _ ratelimit.Limiter = (*Limiter)(nil)
 
 // Allow records one event under key if it fits within l.
 func (r *Limiter) Allow(ctx context.Context, key string, l ratelimit.Limit) (ratelimit.Decision, error) {
-	return r.run(ctx, key, l, true)
+	return r.run(ctx, key, l, 1, true)
+}
+
+// AllowN records n events under key if all of them fit within l.
+func (r *Limiter) AllowN(ctx context.Context, key string, l ratelimit.Limit, n int) (ratelimit.Decision, error) {
+	return r.run(ctx, key, l, n, true)
 }
 
 // Check reports whether one more event under key would fit, writing nothing.
 func (r *Limiter) Check(ctx context.Context, key string, l ratelimit.Limit) (ratelimit.Decision, error) {
-	return r.run(ctx, key, l, false)
+	return r.run(ctx, key, l, 1, false)
 }
 
 // Reset forgets every event under key.
@@ -75,8 +81,8 @@ func (r *Limiter) Reset(ctx context.Context, key string) error {
 	return nil
 }
 
-func (r *Limiter) run(ctx context.Context, key string, l ratelimit.Limit, record bool) (ratelimit.Decision, error) {
-	if err := l.Validate(); err != nil {
+func (r *Limiter) run(ctx context.Context, key string, l ratelimit.Limit, n int, record bool) (ratelimit.Decision, error) {
+	if err := l.ValidateN(n); err != nil {
 		return ratelimit.Decision{}, fmt.Errorf("redis: rate limit %q: %w", key, err)
 	}
 	flag := "0"
@@ -86,7 +92,7 @@ func (r *Limiter) run(ctx context.Context, key string, l ratelimit.Limit, record
 	interval := float64(l.Period) / float64(l.Burst) / float64(time.Millisecond)
 	tolerance := float64(l.Period) / float64(time.Millisecond)
 	res, err := gcra.Run(ctx, r.rdb, []string{r.prefix + key},
-		strconv.FormatFloat(interval, 'f', -1, 64), strconv.FormatFloat(tolerance, 'f', -1, 64), flag).Slice()
+		strconv.FormatFloat(interval, 'f', -1, 64), strconv.FormatFloat(tolerance, 'f', -1, 64), flag, strconv.Itoa(n)).Slice()
 	if err != nil {
 		return ratelimit.Decision{}, fmt.Errorf("redis: rate limit %q: %w", key, err)
 	}

@@ -194,3 +194,31 @@ func (r *Resolver) checkOut(ctx context.Context, in model.CheckOutInput) (*model
 	l, err := r.CirculationService.CheckOut(ctx, a, co)
 	return r.loanPayload(ctx, l, err)
 }
+
+// readingHistory is a page of the actor's reading history with its total.
+func (r *Resolver) readingHistory(ctx context.Context, first *int, after *string) (*model.ReadingHistoryConnection, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.ReadingHistoryConnection{Edges: []*model.ReadingHistoryEdge{}}
+	if conn.TotalCount, err = r.CirculationService.HistoryCount(ctx, a); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return conn, nil
+	}
+	p, err := r.CirculationService.History(ctx, a, n, deref(after))
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range p.Entries {
+		conn.Edges = append(conn.Edges, &model.ReadingHistoryEdge{Cursor: circulation.EncodeHistoryCursor(circulation.HistoryCursorOf(e)), Node: *e})
+	}
+	conn.PageInfo = keysetPageInfo(p.HasNextPage, deref(after) != "", len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
+	return conn, nil
+}

@@ -57,15 +57,10 @@ func (r *Resolver) ebookTitles(ctx context.Context, query string, format *ebooks
 	if err != nil {
 		return nil, err
 	}
-	conn.PageInfo.HasNextPage = len(ts) > n
-	conn.PageInfo.HasPreviousPage = deref(after) != ""
 	for _, t := range ts[:min(n, len(ts))] {
 		conn.Edges = append(conn.Edges, &model.EbookTitleEdge{Cursor: t.ID, Node: *t})
 	}
-	if len(conn.Edges) > 0 {
-		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
-		conn.PageInfo.EndCursor = &conn.Edges[len(conn.Edges)-1].Cursor
-	}
+	conn.PageInfo = keysetPageInfo(len(ts) > n, deref(after) != "", len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
 	return conn, nil
 }
 
@@ -125,7 +120,13 @@ func (r *Resolver) myEbookHolds(ctx context.Context, all bool, first *int, after
 
 // pageInfo describes a page of n edges of window w.
 func pageInfo(w relay.Window, n int, cursor func(i int) string) model.PageInfo {
-	p := model.PageInfo{HasNextPage: w.HasNext(), HasPreviousPage: w.HasPrevious()}
+	return keysetPageInfo(w.HasNext(), w.HasPrevious(), n, cursor)
+}
+
+// keysetPageInfo describes a page of n edges; for lists paged by key
+// (hasPrevious: the client gave a cursor).
+func keysetPageInfo(hasNext, hasPrevious bool, n int, cursor func(i int) string) model.PageInfo {
+	p := model.PageInfo{HasNextPage: hasNext, HasPreviousPage: hasPrevious}
 	if n > 0 {
 		first, last := cursor(0), cursor(n-1)
 		p.StartCursor, p.EndCursor = &first, &last

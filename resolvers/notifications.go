@@ -32,11 +32,7 @@ func (r *Resolver) inbox(ctx context.Context, unreadOnly bool, first *int, after
 	for _, nt := range p.Notifications {
 		conn.Edges = append(conn.Edges, &model.NotificationEdge{Cursor: notifications.EncodeCursor(notifications.CursorOf(nt)), Node: *nt})
 	}
-	conn.PageInfo = model.PageInfo{HasNextPage: p.HasNextPage, HasPreviousPage: deref(after) != ""}
-	if len(conn.Edges) > 0 {
-		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
-		conn.PageInfo.EndCursor = &conn.Edges[len(conn.Edges)-1].Cursor
-	}
+	conn.PageInfo = keysetPageInfo(p.HasNextPage, deref(after) != "", len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
 	return conn, nil
 }
 

@@ -165,6 +165,11 @@ func (r *ebookTitleResolver) Licenses(ctx context.Context, obj *ebooks.Title) ([
 	return r.EbookService.Licenses(ctx, a, obj.ID)
 }
 
+// Content is the resolver for the content field.
+func (r *historyExportResolver) Content(ctx context.Context, obj *circulation.HistoryExport) (string, error) {
+	return string(obj.Data), nil
+}
+
 // Work is the resolver for the work field.
 func (r *holdResolver) Work(ctx context.Context, obj *circulation.HoldStatus) (*catalog.StoredWork, error) {
 	return nullIfNotFound(r.loadersFor(ctx).work.Load(ctx, obj.WorkID))
@@ -832,6 +837,44 @@ func (r *mutationResolver) MarkItemFound(ctx context.Context, input model.CheckI
 	return r.checkInPayload(ctx, res, err)
 }
 
+// SetReadingHistory is the resolver for the setReadingHistory field.
+func (r *mutationResolver) SetReadingHistory(ctx context.Context, input model.SetReadingHistoryInput) (*model.ReadingHistorySettingPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set, err := r.CirculationService.SetHistoryEnabled(ctx, a, input.Enabled)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ReadingHistorySettingPayload{Setting: *set}, nil
+}
+
+// ClearReadingHistory is the resolver for the clearReadingHistory field.
+func (r *mutationResolver) ClearReadingHistory(ctx context.Context) (*model.ClearReadingHistoryPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, err := r.CirculationService.ClearHistory(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ClearReadingHistoryPayload{Deleted: n}, nil
+}
+
+// DeleteReadingHistoryEntry is the resolver for the deleteReadingHistoryEntry field.
+func (r *mutationResolver) DeleteReadingHistoryEntry(ctx context.Context, input model.DeleteReadingHistoryEntryInput) (*model.DeleteReadingHistoryEntryPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.CirculationService.DeleteHistoryEntry(ctx, a, input.ID); err != nil {
+		return nil, err
+	}
+	return &model.DeleteReadingHistoryEntryPayload{ID: input.ID}, nil
+}
+
 // Title is the resolver for the title field.
 func (r *notificationResolver) Title(ctx context.Context, obj *notifications.Notification) (string, error) {
 	return notifications.Render(obj, locale.From(ctx)).Title, nil
@@ -879,6 +922,15 @@ func (r *notificationPreferencesResolver) Language(ctx context.Context, obj *not
 // Weekday is the resolver for the weekday field.
 func (r *openingHoursResolver) Weekday(ctx context.Context, obj *library.OpeningHours) (model.Weekday, error) {
 	return weekdayOf(obj.Weekday), nil
+}
+
+// Hold is the resolver for the hold field.
+func (r *pullListItemResolver) Hold(ctx context.Context, obj *circulation.PullItem) (*circulation.HoldStatus, error) {
+	st, err := r.CirculationService.HoldStatuses(ctx, []*circulation.Hold{obj.Hold})
+	if err != nil {
+		return nil, err
+	}
+	return st[0], nil
 }
 
 // Me is the resolver for the me field.
@@ -1095,6 +1147,55 @@ func (r *queryResolver) HoldQueue(ctx context.Context, workID string) ([]*circul
 	return r.CirculationService.Queue(ctx, a, workID)
 }
 
+// ReadingHistorySetting is the resolver for the readingHistorySetting field.
+func (r *queryResolver) ReadingHistorySetting(ctx context.Context) (*circulation.HistorySetting, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.CirculationService.HistorySetting(ctx, a)
+}
+
+// ReadingHistory is the resolver for the readingHistory field.
+func (r *queryResolver) ReadingHistory(ctx context.Context, first *int, after *string) (*model.ReadingHistoryConnection, error) {
+	return r.readingHistory(ctx, first, after)
+}
+
+// ReadingHistoryExport is the resolver for the readingHistoryExport field.
+func (r *queryResolver) ReadingHistoryExport(ctx context.Context, format *circulation.ExportFormat) (*circulation.HistoryExport, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := circulation.ExportCSV
+	if format != nil {
+		f = *format
+	}
+	return r.CirculationService.ExportHistory(ctx, a, f, locale.From(ctx))
+}
+
+// PullList is the resolver for the pullList field.
+func (r *queryResolver) PullList(ctx context.Context, libraryID string) ([]*circulation.PullItem, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.CirculationService.PullList(ctx, a, libraryID)
+}
+
+// Work is the resolver for the work field.
+func (r *readingHistoryEntryResolver) Work(ctx context.Context, obj *circulation.HistoryEntry) (*catalog.StoredWork, error) {
+	return nullIfNotFound(r.loadersFor(ctx).work.Load(ctx, obj.WorkID))
+}
+
+// UpdatedAt is the resolver for the updatedAt field.
+func (r *readingHistorySettingResolver) UpdatedAt(ctx context.Context, obj *circulation.HistorySetting) (*time.Time, error) {
+	if obj.UpdatedAt.IsZero() {
+		return nil, nil
+	}
+	return &obj.UpdatedAt, nil
+}
+
 // NotificationReceived is the resolver for the notificationReceived field.
 func (r *subscriptionResolver) NotificationReceived(ctx context.Context) (<-chan *notifications.Notification, error) {
 	a, err := auth.RequireActor(ctx)
@@ -1223,6 +1324,9 @@ func (r *Resolver) EbookLoan() graph.EbookLoanResolver { return &ebookLoanResolv
 // EbookTitle returns graph.EbookTitleResolver implementation.
 func (r *Resolver) EbookTitle() graph.EbookTitleResolver { return &ebookTitleResolver{r} }
 
+// HistoryExport returns graph.HistoryExportResolver implementation.
+func (r *Resolver) HistoryExport() graph.HistoryExportResolver { return &historyExportResolver{r} }
+
 // Hold returns graph.HoldResolver implementation.
 func (r *Resolver) Hold() graph.HoldResolver { return &holdResolver{r} }
 
@@ -1258,8 +1362,21 @@ func (r *Resolver) NotificationPreferences() graph.NotificationPreferencesResolv
 // OpeningHours returns graph.OpeningHoursResolver implementation.
 func (r *Resolver) OpeningHours() graph.OpeningHoursResolver { return &openingHoursResolver{r} }
 
+// PullListItem returns graph.PullListItemResolver implementation.
+func (r *Resolver) PullListItem() graph.PullListItemResolver { return &pullListItemResolver{r} }
+
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
+
+// ReadingHistoryEntry returns graph.ReadingHistoryEntryResolver implementation.
+func (r *Resolver) ReadingHistoryEntry() graph.ReadingHistoryEntryResolver {
+	return &readingHistoryEntryResolver{r}
+}
+
+// ReadingHistorySetting returns graph.ReadingHistorySettingResolver implementation.
+func (r *Resolver) ReadingHistorySetting() graph.ReadingHistorySettingResolver {
+	return &readingHistorySettingResolver{r}
+}
 
 // Subscription returns graph.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
@@ -1276,6 +1393,7 @@ type (
 	ebookLicenseResolver            struct{ *Resolver }
 	ebookLoanResolver               struct{ *Resolver }
 	ebookTitleResolver              struct{ *Resolver }
+	historyExportResolver           struct{ *Resolver }
 	holdResolver                    struct{ *Resolver }
 	holdingResolver                 struct{ *Resolver }
 	itemResolver                    struct{ *Resolver }
@@ -1287,7 +1405,10 @@ type (
 	notificationResolver            struct{ *Resolver }
 	notificationPreferencesResolver struct{ *Resolver }
 	openingHoursResolver            struct{ *Resolver }
+	pullListItemResolver            struct{ *Resolver }
 	queryResolver                   struct{ *Resolver }
+	readingHistoryEntryResolver     struct{ *Resolver }
+	readingHistorySettingResolver   struct{ *Resolver }
 	subscriptionResolver            struct{ *Resolver }
 	workResolver                    struct{ *Resolver }
 )

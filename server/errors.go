@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/bacninh/thuvienso"
@@ -22,6 +23,22 @@ const (
 	CodeGraphQLParseFailed      = "GRAPHQL_PARSE_FAILED"
 	CodeGraphQLValidationFailed = "GRAPHQL_VALIDATION_FAILED"
 )
+
+// init marks the codes of the request errors this package's extensions
+// return (before an operation runs) as gqlgen "protocol" errors. gqlgen's
+// WebSocket transport sends those through the error presenter as an
+// "error" message; any other request error it sends unpresented (English
+// only, without retryAfter) as a "next" message.
+func init() {
+	for _, code := range []string{
+		string(thuvienso.CodeQueryTooComplex),
+		string(thuvienso.CodeRateLimited),
+		string(thuvienso.CodeForbidden),
+		CodePersistedQueryNotFound,
+	} {
+		errcode.RegisterErrorType(code, errcode.KindProtocol)
+	}
+}
 
 // presentError is THE error presenter: every error a client sees, from a
 // resolver, from gqlgen or from this package, goes through it once.

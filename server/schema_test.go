@@ -24,17 +24,36 @@ type Query {
   fail(kind: String!): String
   me: String
   slow: String
+  books(first: Int = 20, after: String): BookConnection!
 }
 type Book {
   id: ID!
   title: String!
   related: [Book!]!
+  copies(first: Int = 20): [Copy!]!
+}
+type BookConnection {
+  edges: [BookEdge!]!
+  totalCount: Int!
+}
+type BookEdge {
+  cursor: String!
+  node: Book!
+}
+type Copy {
+  barcode: String!
+  shelf: Shelf!
+}
+type Shelf {
+  name: String!
 }
 type Mutation {
   touch: String!
 }
 type Subscription {
   tick: String!
+  "Sends nothing and stays open until the client or the server ends it."
+  wait: String
 }
 `
 
@@ -44,12 +63,15 @@ type testSchema struct {
 	schema    *ast.Schema
 	resolvers map[string]resolverFunc // "Query.hello", "Mutation.touch", "Subscription.tick"
 	execs     atomic.Int64
+	// waitsEnded receives one value each time a "wait" subscription ends.
+	waitsEnded chan struct{}
 }
 
 func newTestSchema(resolvers map[string]resolverFunc) *testSchema {
 	return &testSchema{
-		schema:    gqlparser.MustLoadSchema(&ast.Source{Name: "test.graphql", Input: testSDL}),
-		resolvers: resolvers,
+		schema:     gqlparser.MustLoadSchema(&ast.Source{Name: "test.graphql", Input: testSDL}),
+		resolvers:  resolvers,
+		waitsEnded: make(chan struct{}, 16),
 	}
 }
 
@@ -69,6 +91,15 @@ func (ts *testSchema) exec(ctx context.Context) graphql.ResponseHandler {
 	op := opCtx.Operation
 	object := map[ast.Operation]string{ast.Query: "Query", ast.Mutation: "Mutation", ast.Subscription: "Subscription"}[op.Operation]
 
+	if op.Operation == ast.Subscription && len(op.SelectionSet) == 1 {
+		if f, ok := op.SelectionSet[0].(*ast.Field); ok && f.Name == "wait" {
+			return func(ctx context.Context) *graphql.Response {
+				<-ctx.Done()
+				ts.waitsEnded <- struct{}{}
+				return nil
+			}
+		}
+	}
 	if op.Operation == ast.Subscription {
 		events := 0
 		return func(ctx context.Context) *graphql.Response {

@@ -5,8 +5,11 @@
 //
 //   - /graphql: queries and mutations over POST and GET (GET: queries only),
 //     subscriptions over WebSocket (graphql-transport-ws), with the limits a
-//     public API needs (body size, parser tokens, depth, complexity, time) and
-//     the ONE error presenter that turns any error into a GraphQL error with
+//     public API needs (body size, parser tokens, depth, aliases, complexity
+//     with lists costing their page size, time, one operation per request,
+//     rate limits per account and per IP, an optional allow-list of
+//     operations; WebSockets end when their access token expires) and the
+//     ONE error presenter that turns any error into a GraphQL error with
 //     extensions.code, extensions.field, extensions.retryAfter and a message in
 //     the request's language;
 //   - / and /graphiql: GraphiQL, with every asset embedded in the binary;
@@ -48,6 +51,8 @@ const (
 	DefaultMaxBodyBytes         int64 = 1 << 20 // 1 MiB
 	DefaultMaxDepth                   = 12
 	DefaultMaxComplexity              = 1000
+	DefaultMaxAliases                 = 30
+	DefaultMaxPageSize                = 100
 	DefaultParserTokenLimit           = 15000
 	DefaultRequestTimeout             = 30 * time.Second
 	DefaultQueryCacheSize             = 1000
@@ -111,9 +116,18 @@ type Options struct {
 	// MaxDepth limits the nesting depth of an operation's selections,
 	// fragments included, introspection excluded (default 12).
 	MaxDepth int
-	// MaxComplexity limits gqlgen's complexity score of an operation
-	// (default 1000).
+	// MaxComplexity limits the cost of an operation (default 1000): a field
+	// with a `first` argument costs its page size times its selections, an
+	// object 1, a scalar nothing (see listCost).
 	MaxComplexity int
+	// MaxAliases limits the aliased fields of an operation (default 30).
+	MaxAliases int
+	// MaxPageSize is the largest `first` the complexity limit multiplies by
+	// (default 100, the schema's page size limit).
+	MaxPageSize int
+	// FieldCosts sets the base cost of chosen fields, by "Type.field"
+	// (e.g. "SearchConnection.facets": 20), instead of 1.
+	FieldCosts map[string]int
 	// ParserTokenLimit limits the number of tokens of a query document
 	// (default 15000).
 	ParserTokenLimit int
@@ -128,6 +142,12 @@ type Options struct {
 	// may send only the sha256 of a query it sent before) with that cache —
 	// e.g. the Redis one when several instances run.
 	APQCache graphql.Cache[string]
+
+	// RateLimit, when set, limits the operations per account and per IP.
+	RateLimit *RateLimit
+	// PersistedOperations, when set, is the allow-list of the operations
+	// the server runs (production mode); every other one is refused.
+	PersistedOperations *PersistedOperations
 
 	// Extensions are added to the gqlgen handler after the server's own
 	// (limits, metrics): dataloaders, rate limits, tracing, …
@@ -165,6 +185,12 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxComplexity <= 0 {
 		o.MaxComplexity = DefaultMaxComplexity
+	}
+	if o.MaxAliases <= 0 {
+		o.MaxAliases = DefaultMaxAliases
+	}
+	if o.MaxPageSize <= 0 {
+		o.MaxPageSize = DefaultMaxPageSize
 	}
 	if o.ParserTokenLimit <= 0 {
 		o.ParserTokenLimit = DefaultParserTokenLimit

@@ -95,6 +95,9 @@ func testResolvers() map[string]resolverFunc {
 		"Query.book": func(ctx context.Context, args map[string]any) (any, error) {
 			return map[string]any{"id": args["id"]}, nil
 		},
+		"Query.books": func(ctx context.Context, _ map[string]any) (any, error) {
+			return map[string]any{"totalCount": 0, "edges": []any{}}, nil
+		},
 		"Mutation.touch": func(ctx context.Context, _ map[string]any) (any, error) {
 			return "touched", nil
 		},
@@ -361,7 +364,7 @@ func TestDepthLimit(t *testing.T) {
 	if res.gql.code(0) != "GRAPHQL_VALIDATION_FAILED" {
 		t.Fatalf("cyclic fragments: %s", res.body)
 	}
-	w := depthWalker{memo: map[string]int{}, onPath: map[string]bool{}}
+	w := depthWalker{memo: map[string]shape{}, onPath: map[string]bool{}}
 	a := &ast.FragmentDefinition{Name: "A"}
 	a.SelectionSet = ast.SelectionSet{&ast.Field{Name: "related", SelectionSet: ast.SelectionSet{&ast.FragmentSpread{Name: "A", Definition: a}}}}
 	if d := w.selectionSet(ast.SelectionSet{&ast.FragmentSpread{Name: "A", Definition: a}}); d != 1 {
@@ -370,7 +373,7 @@ func TestDepthLimit(t *testing.T) {
 }
 
 func TestComplexityLimit(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, func(o *Options) { o.MaxAliases = 100 })
 	var q strings.Builder
 	q.WriteString("{")
 	for i := range 60 {

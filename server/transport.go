@@ -72,12 +72,24 @@ func responseMediaType(r *http.Request) string {
 }
 
 // requestErrorStatus is the status of a response without data: a request
-// that could not be executed (parse, validation, limits).
-func requestErrorStatus(mediaType string) int {
-	if mediaType == mediaGraphQLResponse {
-		return http.StatusBadRequest
+// that could not be executed (parse, validation, limits). With
+// application/json it is 200, as GraphQL-over-HTTP asks for a well-formed
+// request; with application/graphql-response+json it is 429 for
+// RATE_LIMITED, 403 for FORBIDDEN (an operation not on the allow-list), and
+// 400 otherwise.
+func requestErrorStatus(mediaType string, errs gqlerror.List) int {
+	if mediaType != mediaGraphQLResponse {
+		return http.StatusOK
 	}
-	return http.StatusOK
+	for _, e := range errs {
+		switch code, _ := e.Extensions["code"].(string); thuvienso.Code(code) {
+		case thuvienso.CodeRateLimited:
+			return http.StatusTooManyRequests
+		case thuvienso.CodeForbidden:
+			return http.StatusForbidden
+		}
+	}
+	return http.StatusBadRequest
 }
 
 // writeResponse writes a GraphQL response with its status. A Retry-After
@@ -144,7 +156,7 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
-		writeResponse(w, mediaType, requestErrorStatus(mediaType), resp)
+		writeResponse(w, mediaType, requestErrorStatus(mediaType, resp.Errors), resp)
 		return
 	}
 	switch op := opCtx.Operation.Operation; {
@@ -164,7 +176,7 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 			"subscriptions need a WebSocket (graphql-transport-ws) connection to /graphql",
 			"subscription cần kết nối WebSocket (graphql-transport-ws) tới /graphql",
 		)})
-		writeResponse(w, mediaType, requestErrorStatus(mediaType), resp)
+		writeResponse(w, mediaType, requestErrorStatus(mediaType, resp.Errors), resp)
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
@@ -218,6 +230,14 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		return
 	}
 
+	if isBatch(body) {
+		sendTransportError(w, r, exec, mediaType, http.StatusBadRequest, transportError(
+			thuvienso.CodeBadUserInput,
+			"batched requests (a JSON array of operations) are not supported; send one operation per request",
+			"không hỗ trợ gửi nhiều thao tác trong một yêu cầu (mảng JSON); hãy gửi mỗi thao tác trong một yêu cầu",
+		))
+		return
+	}
 	params := &graphql.RawParams{}
 	if err := decodeJSON(body, params); err != nil {
 		sendTransportError(w, r, exec, mediaType, http.StatusBadRequest, transportError(
@@ -230,6 +250,14 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	execute(w, r, exec, mediaType, params, false)
+}
+
+// isBatch reports whether body is a JSON array: the batched requests some
+// clients (Apollo's BatchHttpLink) send, which this server refuses as a
+// whole, so that one request runs one operation and counts once.
+func isBatch(body []byte) bool {
+	b := bytes.TrimLeft(body, " \t\r\n")
+	return len(b) > 0 && b[0] == '['
 }
 
 // decodeJSON decodes one JSON object into v, numbers as json.Number (as

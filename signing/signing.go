@@ -55,7 +55,10 @@ func (k *Key) fileName() string {
 }
 
 // LoadOrCreate reads the key set kept in dir, creating dir and a first key
-// when there is none. Files are written with mode 0600.
+// when there is none. Files are written with mode 0600. Several processes
+// may start at once on an empty dir (server instances sharing KEYS_DIR):
+// one of them creates the first key and the others wait for it and load
+// it, so that they all sign with the same key.
 func LoadOrCreate(dir string) (*KeySet, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("signing: create %s: %w", dir, err)
@@ -65,11 +68,50 @@ func LoadOrCreate(dir string) (*KeySet, error) {
 		return nil, err
 	}
 	if len(ks.keys) == 0 {
-		if _, err := ks.Rotate(0); err != nil {
+		if err := ks.createFirst(); err != nil {
 			return nil, err
 		}
 	}
 	return ks, nil
+}
+
+// firstKeyLock is the folder a process creates in a key set's folder while
+// it makes the first key (creating a folder is atomic and exclusive).
+const firstKeyLock = ".creating-first-key"
+
+// firstKeyWait bounds how long a process waits for another one to create
+// the first key.
+const firstKeyWait = 10 * time.Second
+
+// createFirst makes the set's first key unless another process does: the
+// one that creates firstKeyLock writes the key, the others load it once it
+// is there.
+func (ks *KeySet) createFirst() error {
+	lock := filepath.Join(ks.dir, firstKeyLock)
+	deadline := time.Now().Add(firstKeyWait)
+	for {
+		err := os.Mkdir(lock, 0o700)
+		if err == nil {
+			defer os.Remove(lock)
+			// Another process may have finished just before.
+			if err := ks.load(); err != nil || len(ks.keys) > 0 {
+				return err
+			}
+			_, err := ks.Rotate(0)
+			return err
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("signing: create first key in %s: %w", ks.dir, err)
+		}
+		if err := ks.load(); err != nil || len(ks.keys) > 0 {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("signing: another process has been creating the first key in %s for %v; "+
+				"if none is running (one stopped midway), remove %s and start again", ks.dir, firstKeyWait, lock)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // NewEphemeral returns a key set with one fresh key that is never persisted

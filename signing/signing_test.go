@@ -2,6 +2,8 @@ package signing
 
 import (
 	"encoding/json"
+	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,6 +85,34 @@ func TestVerifyRefusesForgedExpiredAndOtherAlgorithms(t *testing.T) {
 		var c jwt.RegisteredClaims
 		if err := ks.Verify(tok, &c); err == nil {
 			t.Errorf("%s token verified", name)
+		}
+	}
+}
+
+// TestInstancesStartingAtOnceShareTheFirstKey: server instances started
+// together on an empty keys folder all sign with one key, so a token of one
+// verifies at the others.
+func TestInstancesStartingAtOnceShareTheFirstKey(t *testing.T) {
+	for round := range 20 {
+		dir := t.TempDir()
+		sets := make([]*KeySet, 4)
+		errs := make([]error, len(sets))
+		var wg sync.WaitGroup
+		for i := range sets {
+			wg.Go(func() { sets[i], errs[i] = LoadOrCreate(dir) })
+		}
+		wg.Wait()
+		for i, ks := range sets {
+			if errs[i] != nil {
+				t.Fatalf("round %d: %v", round, errs[i])
+			}
+			if ks.Current().ID != sets[0].Current().ID || len(ks.keys) != 1 {
+				t.Fatalf("round %d: process %d has keys %v, process 0 %v", round, i, ks.keys, sets[0].keys)
+			}
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil || len(entries) != 1 {
+			t.Fatalf("round %d: the folder holds %v (%v), want the one key file", round, entries, err)
 		}
 	}
 }

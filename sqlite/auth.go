@@ -120,6 +120,24 @@ func (s *AuthStore) AccountsByID(ctx context.Context, ids []string) ([]*auth.Acc
 	return as, nil
 }
 
+// ReaderIDs implements auth.Store (index accounts_home_library for one
+// library, the primary key for every reader).
+func (s *AuthStore) ReaderIDs(ctx context.Context, homeLibraryID, afterID string, limit int) ([]string, error) {
+	q, args := `SELECT id FROM accounts WHERE role = 'READER' AND id > ? ORDER BY id LIMIT ?`, []any{afterID, limit}
+	if homeLibraryID != "" {
+		q = `SELECT id FROM accounts WHERE role = 'READER' AND home_library_id = ? AND id > ? ORDER BY id LIMIT ?`
+		args = append([]any{homeLibraryID}, args...)
+	}
+	ids, err := queryAll(ctx, s.db, func(r rowScanner) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	}, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reader ids: %w", err)
+	}
+	return ids, nil
+}
+
 // AccountByLogin returns the account whose email, phone or card number is
 // login, or thuvienso.ErrNotFound. Email is preferred, then phone, then card
 // number, should one login match different accounts in different fields.

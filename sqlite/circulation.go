@@ -464,6 +464,17 @@ func (s *CirculationStore) LoansToNotify(ctx context.Context, level int, t time.
 	return ls, nil
 }
 
+// ActiveLoansDue implements circulation.Store (index circ_loans_due).
+func (s *CirculationStore) ActiveLoansDue(ctx context.Context, afterDue time.Time, afterID string, until time.Time, limit int) ([]*circulation.Loan, error) {
+	ls, err := circMany(ctx, s, scanCircLoan, `SELECT `+circLoanColumns+` FROM circ_loans
+		WHERE state = 'ACTIVE' AND (due_at, id) > (?, ?) AND due_at <= ? ORDER BY due_at, id LIMIT ?`,
+		fmtTime(afterDue), afterID, fmtTime(until), limit)
+	if err != nil {
+		return nil, fmt.Errorf("loans due: %w", err)
+	}
+	return ls, nil
+}
+
 // UpdateLoan implements circulation.Store.
 func (s *CirculationStore) UpdateLoan(ctx context.Context, l *circulation.Loan) error {
 	keys := loanKeys(l)

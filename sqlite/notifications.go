@@ -215,6 +215,51 @@ func (s *NotificationStore) CreateNotification(ctx context.Context, n *notificat
 	return k == 1, nil
 }
 
+// CreateNotifications implements notifications.Store: one transaction,
+// one INSERT … ON CONFLICT DO NOTHING per notification.
+func (s *NotificationStore) CreateNotifications(ctx context.Context, ns []*notifications.Notification) ([]bool, error) {
+	out := make([]bool, len(ns))
+	if len(ns) == 0 {
+		return out, nil
+	}
+	for _, n := range ns {
+		if n.DedupKey == "" {
+			return nil, fmt.Errorf("creating notifications: the dedup key is empty")
+		}
+		if n.ID == "" {
+			n.ID = newID()
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see dsnParams)
+	if err != nil {
+		return nil, fmt.Errorf("creating notifications: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO notifications (`+notificationColumns+`)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (dedup_key) DO NOTHING`)
+	if err != nil {
+		return nil, fmt.Errorf("creating notifications: %w", err)
+	}
+	defer stmt.Close()
+	for i, n := range ns {
+		res, err := stmt.ExecContext(ctx, n.ID, n.ReaderID, string(n.Kind), n.SubjectID, fmtTime(n.Moment), n.DedupKey, n.EventKey,
+			jsonObject(n.Data), fmtTime(n.CreatedAt), fmtTimePtr(n.ReadAt), string(n.Push.State), fmtTime(n.Push.At),
+			n.Push.Attempts, fmtTimePtr(n.Push.ClaimedUntil), jsonArray(n.Push.SentTo), n.Push.Error)
+		if _, dup := uniqueViolation(err); dup {
+			err = thuvienso.E(thuvienso.CodeConflict, "a notification with this ID already exists", "đã có thông báo với mã này")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("creating notification %s: %w", n.DedupKey, err)
+		}
+		k, _ := res.RowsAffected()
+		out[i] = k == 1
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("creating notifications: %w", err)
+	}
+	return out, nil
+}
+
 // notification runs a one-row query.
 func (s *NotificationStore) notification(ctx context.Context, what, q string, args ...any) (*notifications.Notification, error) {
 	n, err := scanNotification(s.db.QueryRowContext(ctx, q, args...))

@@ -89,15 +89,40 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.SetMaxOpenConns(maxConns())
 	db.SetMaxIdleConns(maxConns())
 	d := &DB{sql: db}
-	if err := d.checkJournalMode(ctx); err != nil {
+	if err := retryBusy(ctx, d.checkJournalMode); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if err := d.migrate(ctx); err != nil {
+	if err := retryBusy(ctx, d.migrate); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return d, nil
+}
+
+// openBusyWait bounds how long Open retries a step that failed with
+// SQLITE_BUSY.
+const openBusyWait = 10 * time.Second
+
+// retryBusy runs step until it does not fail with SQLITE_BUSY, for at most
+// openBusyWait. When processes open a new file at once, the switch to WAL
+// of one can fail with SQLITE_BUSY without waiting for busy_timeout: SQLite
+// answers at once where waiting could deadlock (a connection that read
+// first and then needs the write lock another one wants too).
+func retryBusy(ctx context.Context, step func(context.Context) error) error {
+	deadline := time.Now().Add(openBusyWait)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := step(ctx)
+		var se *sqlitedrv.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // checkJournalMode fails unless the pragmas of the DSN took effect: the

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -226,6 +227,40 @@ var accountTests = []test{
 			slices.Sort(ids)
 			mustEqual(t, "AccountsByID "+c.name, ids, c.want)
 		}
+	}},
+	{"Account/ReaderIDsPageThroughTheReadersOfALibrary", func(t *testing.T, s *store.Set) {
+		ctx := t.Context()
+		for i, a := range []struct {
+			id, home string
+			role     auth.Role
+		}{
+			{"acc-05", "lib-tuson", auth.RoleReader}, {"acc-01", "lib-tuson", auth.RoleReader},
+			{"acc-03", "lib-quevo", auth.RoleReader}, {"acc-04", "lib-tuson", auth.RoleLibrarian},
+			{"acc-02", "lib-tuson", auth.RoleReader}, {"acc-06", "lib-tuson", auth.RoleAdmin},
+		} {
+			acc := newAccount(a.id, fmt.Sprintf("r%d@example.vn", i), "", "")
+			acc.HomeLibraryID, acc.Role = a.home, a.role
+			must(t, "CreateAccount "+a.id, s.Auth.CreateAccount(ctx, acc))
+		}
+		pages := func(home string) [][]string {
+			var out [][]string
+			after := ""
+			for range 10 {
+				ids, err := s.Auth.ReaderIDs(ctx, home, after, 2)
+				must(t, "ReaderIDs", err)
+				if len(ids) == 0 {
+					break
+				}
+				out = append(out, ids)
+				after = ids[len(ids)-1]
+			}
+			return out
+		}
+		mustEqual(t, "readers of Từ Sơn, two a page", pages("lib-tuson"), [][]string{{"acc-01", "acc-02"}, {"acc-05"}})
+		mustEqual(t, "every reader, two a page", pages(""), [][]string{{"acc-01", "acc-02"}, {"acc-03", "acc-05"}})
+		ids, err := s.Auth.ReaderIDs(ctx, "lib-none", "", 10)
+		must(t, "ReaderIDs of a library without readers", err)
+		mustEqual(t, "readers of a library without readers", len(ids), 0)
 	}},
 	{"Account/SetPasswordHash", func(t *testing.T, s *store.Set) {
 		ctx, as := t.Context(), s.Auth

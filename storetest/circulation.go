@@ -239,6 +239,54 @@ var circulationStoreTests = []test{
 			t.Fatalf("r1's loans: %+v", mine)
 		}
 	}},
+	{"Circulation/ActiveLoansDuePageByDueDateThenID", func(t *testing.T, s *store.Set) {
+		ctx, cs := t.Context(), s.Circulation
+		whole := time.Date(2025, time.March, 28, 23, 59, 59, 0, ict) // the end of a due day
+		type loan struct {
+			id     string
+			due    time.Time
+			active bool
+		}
+		loans := []loan{
+			{"l-c", whole, true}, {"l-a", whole, true}, {"l-b", whole, true}, // one due time, three loans
+			{"l-n2", at(time.Nanosecond), true}, {"l-n1", at(time.Nanosecond), true}, // nanoseconds within one millisecond
+			{"l-n0", at(0), true},
+			{"l-ret", whole, false},                      // returned: not listed
+			{"l-late", whole.Add(time.Nanosecond), true}, // after until
+			{"l-next-ms", at(time.Millisecond), true},    // the next millisecond
+		}
+		for i, l := range loans {
+			must(t, "CreateLoan "+l.id, cs.CreateLoan(ctx, &circulation.Loan{ID: l.id, ReaderID: idf("r", i), Barcode: "B-" + l.id,
+				State: circulation.LoanActive, CheckedOutAt: at(-time.Hour), DueAt: l.due}))
+			if !l.active {
+				got, err := cs.Loan(ctx, l.id)
+				must(t, "Loan", err)
+				got.State, got.ReturnedAt = circulation.LoanReturned, ptr(at(0))
+				must(t, "returning", cs.UpdateLoan(ctx, got))
+			}
+		}
+		want := []string{"l-n0", "l-n1", "l-n2", "l-next-ms", "l-a", "l-b", "l-c"}
+		var got []string
+		afterDue, afterID := time.Time{}, ""
+		for page := 0; page < 10; page++ {
+			ls, err := cs.ActiveLoansDue(ctx, afterDue, afterID, whole, 2)
+			must(t, "ActiveLoansDue", err)
+			for _, l := range ls {
+				got = append(got, l.ID)
+				wantUTC(t, "due date", l.DueAt)
+			}
+			if len(ls) < 2 {
+				break
+			}
+			afterDue, afterID = ls[len(ls)-1].DueAt, ls[len(ls)-1].ID
+		}
+		mustEqual(t, "loans due, page by page", got, want)
+		ls, err := cs.ActiveLoansDue(ctx, at(time.Nanosecond), "l-n1", whole, 10)
+		must(t, "ActiveLoansDue after a position", err)
+		if len(ls) == 0 || ls[0].ID != "l-n2" {
+			t.Fatalf("after (t0+1ns, l-n1): %v, want l-n2 first", ls)
+		}
+	}},
 	{"Circulation/CopyClaimChangesHandsOnce", func(t *testing.T, s *store.Set) {
 		ctx, cs := t.Context(), s.Circulation
 		_, err := cs.CopyClaim(ctx, "B1")
@@ -271,6 +319,9 @@ var circulationStoreTests = []test{
 		must(t, "claiming the released copy", cs.ClaimCopy(ctx, "B1", "", "hold:h", at(2*time.Hour)))
 		wantErr(t, "claiming a held copy as free", cs.ClaimCopy(ctx, "B1", "", "hold:z", at(3*time.Hour)), circulation.ErrClaimLost)
 	}},
+	{"Circulation/HistorySettingStartsOffAndCountsItsChanges", testHistorySettingStartsOffAndCountsItsChanges},
+	{"Circulation/HistoryPagesNewestFirstAndClears", testHistoryPagesNewestFirstAndClears},
+	{"Circulation/WaitingHoldWorksListsEachWorkOnce", testWaitingHoldWorksListsEachWorkOnce},
 	{"Circulation/ClosedDays", func(t *testing.T, s *store.Set) {
 		ctx, cs := t.Context(), s.Circulation
 		must(t, "Put", cs.PutClosedDay(ctx, &circulation.ClosedDay{LibraryID: libTuSon, Date: "2025-03-20", Reason: "Kiểm kê kho"}))

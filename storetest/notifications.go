@@ -69,7 +69,7 @@ func notificationTests(o Options) []test {
 	if o.SerialisedCommands {
 		racers = 10
 	}
-	return []test{
+	return append([]test{
 		{"Notifications/DevicesRoundTripAndTokenMovesToTheNewReader", func(t *testing.T, s *store.Set) {
 			ctx, ns := t.Context(), notificationsOf(t, s)
 			a1 := &notifications.Device{Token: "tok-a1", ReaderID: "reader-a", Platform: notifications.Android, Locale: "vi", RegisteredAt: at(time.Second)}
@@ -451,5 +451,5 @@ func notificationTests(o Options) []test {
 				t.Fatalf("DuePushes after failing a claim: %v, want none", ids(due))
 			}
 		}},
-	}
+	}, broadcastTests(racers)...)
 }

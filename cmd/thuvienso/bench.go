@@ -32,10 +32,6 @@ import (
 	"github.com/bacninh/thuvienso/vietnamese"
 )
 
-// processStart is when the process started (as near as Go lets us see),
-// for the cold start of a run on an existing data folder.
-var processStart = time.Now()
-
 // coldStartQuery is the first search after opening the index: an
 // author's name, a typical query of middling cost.
 const coldStartQuery = "nguyễn du"
@@ -69,24 +65,24 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, ou
 	if len(args) == 0 || args[0] != "catalog" {
 		return errors.New("usage: thuvienso bench catalog [-scale full|small] [-duration 10s] [-clients 1,4] [-data-dir DIR] [-redis-url URL]")
 	}
-	fs := flag.NewFlagSet("bench catalog", flag.ContinueOnError)
-	fs.SetOutput(out)
-	scale := fs.String("scale", "full", "province size: full (550 libraries, 300,000 works, 1,000,000 items) or small (a hundredth)")
-	dataDir := fs.String("data-dir", "", "data folder to build (or reuse: a folder with a catalogue measures a cold start); default a temporary folder, removed at the end")
-	duration := fs.Duration("duration", 10*time.Second, "how long each search case runs")
-	clients := fs.String("clients", "1,4", "comma-separated numbers of concurrent search clients")
-	redisURL := fs.String("redis-url", getenv("REDIS_URL"), "Redis URL for the cached search through Redis (env REDIS_URL); empty: in-process cache only")
-	logLevel := fs.String("log-level", "info", "progress log level on stderr: debug, info, warn or error")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
-	fs.Usage = func() {
+	flags := flag.NewFlagSet("bench catalog", flag.ContinueOnError)
+	flags.SetOutput(out)
+	scale := flags.String("scale", "full", "province size: full (550 libraries, 300,000 works, 1,000,000 items) or small (a hundredth)")
+	dataDir := flags.String("data-dir", "", "data folder to build (or reuse: a folder with a catalogue measures a cold start); default a temporary folder, removed at the end")
+	duration := flags.Duration("duration", 10*time.Second, "how long each search case runs")
+	clients := flags.String("clients", "1,4", "comma-separated numbers of concurrent search clients")
+	redisURL := flags.String("redis-url", getenv("REDIS_URL"), "Redis URL for the cached search through Redis (env REDIS_URL); empty: in-process cache only")
+	logLevel := flags.String("log-level", "info", "progress log level on stderr: debug, info, warn or error")
+	cpuProfile := flags.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+	flags.Usage = func() {
 		fmt.Fprintln(out, "usage: thuvienso bench catalog [flags]\n\nImports a generated province into a fresh embedded store through the catalog service, builds\nits search index, and measures searches uncached and cached. Prints Markdown tables.")
-		fs.PrintDefaults()
+		flags.PrintDefaults()
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := flags.Parse(args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("bench catalog: unexpected arguments %q", fs.Args())
+	if flags.NArg() > 0 {
+		return fmt.Errorf("bench catalog: unexpected arguments %q", flags.Args())
 	}
 	opts := benchOptions{scaleName: *scale, dataDir: *dataDir, duration: *duration, redisURL: *redisURL}
 	switch *scale {
@@ -168,9 +164,6 @@ type importStats struct {
 // coldStart is the time from nothing open to a first search answered.
 type coldStart struct {
 	openStore, openIndex, firstSearch time.Duration
-	// sinceProcess is the time from process start to the first search, for
-	// a run on an existing data folder (0 otherwise).
-	sinceProcess time.Duration
 }
 
 // benchQuery is one search of the mix.
@@ -284,9 +277,6 @@ func benchCatalog(ctx context.Context, opts benchOptions, out io.Writer) (err er
 		return fmt.Errorf("bench: cold start: first search: %w", err)
 	}
 	rep.cold.firstSearch = time.Since(start)
-	if rep.reused {
-		rep.cold.sinceProcess = time.Since(processStart)
-	}
 	if rep.counts, err = stores.Catalog.Counts(ctx); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
@@ -876,12 +866,8 @@ func (r *benchReport) print(out io.Writer) {
 	}
 	c := r.cold
 	total := c.openStore + c.openIndex + c.firstSearch
-	since := ""
-	if c.sinceProcess > 0 {
-		since = fmt.Sprintf("; %s from process start", millis(c.sinceProcess)+" ms")
-	}
-	fmt.Fprintf(out, "| cold start | open store %s ms, open index %s ms, first search (`%s`, facets) %s ms%s | %s ms | | | |\n",
-		millis(c.openStore), millis(c.openIndex), coldStartQuery, millis(c.firstSearch), since, millis(total))
+	fmt.Fprintf(out, "| cold start | open store %s ms, open index %s ms, first search (`%s`, facets) %s ms | %s ms | | | |\n",
+		millis(c.openStore), millis(c.openIndex), coldStartQuery, millis(c.firstSearch), millis(total))
 
 	fmt.Fprintf(out, "\nSearch: first page of 20, every facet, highlights; %d queries in the mix (below), after a warm-up pass per path.\n\n", len(r.queries))
 	fmt.Fprintf(out, "| Path | Clients | Requests | p50 ms | p95 ms | p99 ms | max ms | Throughput req/s | Other processes' CPU |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")

@@ -71,7 +71,7 @@ func TestBenchCatalog(t *testing.T) {
 	for _, r := range []string{
 		`Existing data folder .*: import and index build skipped \(catalogue: 4\d\d works, [\d,]+ records, 1,200 items\)`,
 		`\| index \(existing\) \| up to date with the store \|`,
-		`\| cold start \| .* ms from process start \|`,
+		`\| cold start \| open store [\d.]+ ms, open index [\d.]+ ms, first search .* ms \|`,
 		`\| uncached \| 1 \| [\d,]+ \|`,
 	} {
 		if !regexp.MustCompile(r).MatchString(report) {

@@ -223,6 +223,12 @@ type CheckOutInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// What clearReadingHistory did.
+type ClearReadingHistoryPayload struct {
+	// How many entries were deleted.
+	Deleted int `json:"deleted"`
+}
+
 // Contact details.
 type ContactInput struct {
 	// Phone number.
@@ -231,6 +237,18 @@ type ContactInput struct {
 	Email *string `json:"email,omitempty"`
 	// Web site.
 	Website *string `json:"website,omitempty"`
+}
+
+// Input of deleteReadingHistoryEntry.
+type DeleteReadingHistoryEntryInput struct {
+	// The entry.
+	ID string `json:"id"`
+}
+
+// A deleted entry.
+type DeleteReadingHistoryEntryPayload struct {
+	// The entry's id.
+	ID string `json:"id"`
 }
 
 // A page of e-book holds.
@@ -611,6 +629,30 @@ type PlaceHoldInput struct {
 type Query struct {
 }
 
+// A page of the reading history.
+type ReadingHistoryConnection struct {
+	// Entries on this page.
+	Edges []*ReadingHistoryEdge `json:"edges"`
+	// Where this page is.
+	PageInfo PageInfo `json:"pageInfo"`
+	// Every entry.
+	TotalCount int `json:"totalCount"`
+}
+
+// One entry of a page.
+type ReadingHistoryEdge struct {
+	// Where to continue after this entry.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node circulation.HistoryEntry `json:"node"`
+}
+
+// The setting as it is now.
+type ReadingHistorySettingPayload struct {
+	// The setting.
+	Setting circulation.HistorySetting `json:"setting"`
+}
+
 // A refresh-token exchange.
 type RefreshTokenInput struct {
 	// The refresh token from the last login or refresh.
@@ -783,6 +825,12 @@ type SetCardSymbologyInput struct {
 	AccountID *string `json:"accountId,omitempty"`
 	// How to draw the barcode.
 	Symbology card.Symbology `json:"symbology"`
+}
+
+// Input of setReadingHistory.
+type SetReadingHistoryInput struct {
+	// On or off.
+	Enabled bool `json:"enabled"`
 }
 
 // A refused CSV row.

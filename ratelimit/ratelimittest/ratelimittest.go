@@ -128,6 +128,28 @@ func Run(t *testing.T, newLimiter func(t *testing.T) ratelimit.Limiter) {
 		}
 	})
 
+	t.Run("CostlyEventCountsAsSeveral", func(t *testing.T) {
+		t.Parallel()
+		l := newLimiter(t)
+		d, err := l.AllowN(ctx, "mutations", three, 2)
+		if err != nil || !d.Allowed || d.Remaining != 1 {
+			t.Fatalf("AllowN(2) on a fresh key = %+v, %v; want allowed with 1 remaining", d, err)
+		}
+		// Two more do not fit, and nothing is recorded: one still does.
+		d, err = l.AllowN(ctx, "mutations", three, 2)
+		if err != nil || d.Allowed || d.RetryAfter <= 0 || d.RetryAfter > time.Second {
+			t.Fatalf("AllowN(2) with 1 left = %+v, %v; want refused with 0 < RetryAfter <= 1s", d, err)
+		}
+		if d := allow(t, l, "mutations", three); !d.Allowed || d.Remaining != 0 {
+			t.Fatalf("Allow after a refused AllowN = %+v; want allowed with 0 remaining", d)
+		}
+		for _, n := range []int{0, three.Burst + 1} {
+			if _, err := l.AllowN(ctx, "other", three, n); err == nil {
+				t.Errorf("AllowN(%d) within a burst of %d succeeded; want an error", n, three.Burst)
+			}
+		}
+	})
+
 	t.Run("InvalidLimit", func(t *testing.T) {
 		t.Parallel()
 		l := newLimiter(t)
