@@ -214,6 +214,7 @@ func (a *App) newServer(persisted *server.PersistedOperations) *server.Server {
 		Authenticate:        a.authenticate,
 		ReadinessChecks:     checks,
 		CORSOrigins:         a.Config.CORSOrigins,
+		TrustedProxies:      a.Config.TrustedProxies,
 		Introspection:       a.Config.Introspection,
 		DisableGraphiQL:     !a.Config.GraphiQL,
 		MaxDepth:            a.Config.MaxDepth,
@@ -239,10 +240,8 @@ func (a *App) authenticate(ctx context.Context, token string) (context.Context, 
 }
 
 // clientMiddleware records the caller's address for per-IP login limits:
-// the TCP peer's. Behind a reverse proxy that is the proxy's address (the
-// server reads neither X-Forwarded-For nor the PROXY protocol), so all the
-// clients behind one proxy share one address; docs/DEPLOYMENT.md says what
-// that means for the limits.
+// the TCP peer's, or the client's that a trusted reverse proxy forwarded
+// (TRUSTED_PROXIES; the server rewrites RemoteAddr before this runs).
 func clientMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)

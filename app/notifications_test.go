@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bacninh/thuvienso/auth"
+	"github.com/bacninh/thuvienso/circulation"
 	"github.com/bacninh/thuvienso/config"
 	"github.com/bacninh/thuvienso/events"
 	"github.com/bacninh/thuvienso/fcm/fcmtest"
@@ -96,4 +97,66 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// The server's dispatcher reminds readers of circulation's due dates,
+// fans broadcasts out to the readers the accounts store lists, and runs
+// saved searches on the instance's search index.
+func TestTheServerRemindsOfDueDatesAndFansOutBroadcasts(t *testing.T) {
+	fake := fcmtest.NewServer(t)
+	cfg, err := config.Load([]string{"-data-dir", t.TempDir(), "-demo", "never",
+		"-fcm-endpoint", fake.URL, "-firebase-project-id", fcmtest.ProjectID}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &testClock{t: time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC)} // 10:00 in Bắc Ninh
+	a, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close(context.Background()) })
+	ctx := t.Context()
+	now := clock.Now()
+	if err := a.Stores.Auth.CreateAccount(ctx, &auth.Account{ID: "reader-1", Name: "Trần Thị Mai", PasswordHash: "x",
+		Role: auth.RoleReader, Category: auth.CategoryAdult, HomeLibraryID: "lib-1", Language: "vi", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	r := auth.Actor{AccountID: "reader-1", Role: auth.RoleReader}
+	if _, err := a.Notifications.RegisterDevice(ctx, r, "phone", notifications.Android, "vi"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Stores.Circulation.CreateLoan(ctx, &circulation.Loan{ID: "loan-1", ReaderID: "reader-1", Barcode: "BC-1",
+		WorkID: "work-1", LibraryID: "lib-1", ItemLibraryID: "lib-1", State: circulation.LoanActive,
+		CheckedOutAt: now.Add(-11 * 24 * time.Hour), DueAt: now.Add(72 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Notifications.SendBroadcast(ctx, auth.Actor{AccountID: "admin-1", Role: auth.RoleAdmin},
+		notifications.BroadcastInput{Title: "Thư viện nghỉ Tết", Body: "Thư viện nghỉ từ 28 tháng Chạp."}); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := a.Notifications.SaveSearch(ctx, r, notifications.SaveSearchInput{Name: "Thơ mới", Query: "thơ"})
+	if err != nil || saved.LastRunAt == nil {
+		t.Fatalf("SaveSearch: %+v, %v; want it run on the index at once", saved, err)
+	}
+	deadline := time.Now().Add(3 * DispatchInterval)
+	for len(fake.Delivered()) < 2 && time.Now().Before(deadline) {
+		if _, err := a.NotificationDispatcher.Pass(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p, err := a.Notifications.Inbox(ctx, r, 10, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[notifications.Kind]int{}
+	for _, n := range p.Notifications {
+		kinds[n.Kind]++
+	}
+	if len(p.Notifications) != 2 || kinds[notifications.DueSoon] != 1 || kinds[notifications.LibraryNews] != 1 {
+		t.Fatalf("inbox %v, want a due-soon reminder and the library's news", kinds)
+	}
+	if got := fake.Delivered(); len(got) != 2 {
+		t.Fatalf("FCM got %v, want two pushes to the phone", got)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,6 +34,9 @@ type Config struct {
 	// IndexDir holds this instance's search index (derived data, rebuilt
 	// from the store when missing). Each instance needs its own.
 	IndexDir string
+	// TrustedProxies lists the reverse proxies (addresses, CIDR prefixes)
+	// whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
 	// CORSOrigins are the browser origins allowed to call the API.
 	CORSOrigins []string
 	// LogLevel is debug, info, warn or error.
@@ -94,6 +98,7 @@ var settings = []setting{
 	{"REDIS_URL", "redis-url", "", "Redis URL (redis://host:6379/0) for cache, rate limits, locks and pub/sub; empty: in-process, one instance only"},
 	{"KEYS_DIR", "keys-dir", "", "folder of the signing keys (access tokens, cards); default DATA_DIR/keys; generated on first run"},
 	{"INDEX_DIR", "index-dir", "", "folder of this instance's search index (derived, rebuilt from the store when missing; one per instance); default DATA_DIR/index"},
+	{"TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDR prefixes of the reverse proxies in front of the server (10.0.0.0/8,127.0.0.1): their X-Forwarded-For names the client for rate limits, login limits and logs; empty: the TCP peer is the client"},
 	{"CORS_ORIGINS", "cors-origins", "", "comma-separated browser origins allowed to call the API (https://app.example.vn,https://*.bacninh.gov.vn)"},
 	{"LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "log-format", "text", "text or json"},
@@ -205,6 +210,10 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	if c.PersistedOperationsOnly && c.PersistedOperationsFile == "" {
 		errs = append(errs, errors.New("PERSISTED_OPERATIONS_ONLY needs PERSISTED_OPERATIONS_FILE, the list of allowed operations"))
 	}
+	var perr error
+	if c.TrustedProxies, perr = parseTrustedProxies(get("TRUSTED_PROXIES")); perr != nil {
+		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES must be addresses or CIDR prefixes separated by commas: %w", perr))
+	}
 	if c.KeysDir == "" {
 		c.KeysDir = filepath.Join(c.DataDir, "keys")
 	}
@@ -283,4 +292,26 @@ func MarkdownTable() string {
 		fmt.Fprintf(&b, "| `%s` | `-%s` | %s | %s |\n", s.env, s.flag, def, s.help)
 	}
 	return b.String()
+}
+
+// parseTrustedProxies reads a comma-separated list of IP addresses and
+// CIDR prefixes (10.0.0.0/8, 127.0.0.1, ::1).
+func parseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

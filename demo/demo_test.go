@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -488,6 +489,19 @@ func (m *memAccounts) SetPasswordHash(_ context.Context, id, hash string, at tim
 	a.PasswordHash, a.UpdatedAt = hash, at
 	m.accounts[id] = a
 	return nil
+}
+
+func (m *memAccounts) ReaderIDs(_ context.Context, home, after string, limit int) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ids []string
+	for id, a := range m.accounts {
+		if a.Role == auth.RoleReader && (home == "" || a.HomeLibraryID == home) && id > after {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids[:min(len(ids), limit)], nil
 }
 
 func (m *memAccounts) SetCardNumber(_ context.Context, id, number string, at time.Time) error {

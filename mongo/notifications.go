@@ -24,8 +24,6 @@ const (
 	collSavedSearches     = "savedSearches"
 )
 
-
-
 // idxNotificationKey is the unique index of dedup keys; idxSavedSearchName
 // that of a reader's saved search names.
 const (
@@ -148,6 +146,23 @@ func (s *NotificationStore) Devices(ctx context.Context, readerID string) ([]*no
 		return nil, fmt.Errorf("devices of %s: %w", readerID, err)
 	}
 	return ds, nil
+}
+
+// DevicesOf implements notifications.Store.
+func (s *NotificationStore) DevicesOf(ctx context.Context, readerIDs []string) (map[string][]*notifications.Device, error) {
+	out := map[string][]*notifications.Device{}
+	for chunk := range slices.Chunk(readerIDs, 1000) {
+		ds, err := findAs(ctx, s.devices, bson.D{{Key: "readerId", Value: inIDs(chunk)}},
+			options.Find().SetSort(bson.D{{Key: "readerId", Value: 1}, {Key: "registeredAt", Value: 1}, {Key: "registeredAtNs", Value: 1}, {Key: "_id", Value: 1}}),
+			(*deviceDoc).device)
+		if err != nil {
+			return nil, fmt.Errorf("devices of %d readers: %w", len(chunk), err)
+		}
+		for _, d := range ds {
+			out[d.ReaderID] = append(out[d.ReaderID], d)
+		}
+	}
+	return out, nil
 }
 
 // ---- preferences
@@ -537,6 +552,43 @@ func (s *NotificationStore) ClaimPush(ctx context.Context, id string, now, until
 		return nil, fmt.Errorf("claiming push of %s: %w", id, err)
 	}
 	return d.notification()
+}
+
+// ClaimPushes implements notifications.Store: ClaimPush for each, since
+// a claim must be a single-document conditional update that one caller
+// wins.
+func (s *NotificationStore) ClaimPushes(ctx context.Context, ids []string, now, until time.Time) ([]*notifications.Notification, error) {
+	var out []*notifications.Notification
+	for _, id := range ids {
+		n, err := s.ClaimPush(ctx, id, now, until)
+		switch {
+		case errors.Is(err, notifications.ErrNotClaimed):
+		case err != nil:
+			return out, err
+		default:
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// FinishPushes implements notifications.Store: one unordered BulkWrite of
+// the conditional updates of FinishPush.
+func (s *NotificationStore) FinishPushes(ctx context.Context, fs []notifications.PushFinish) (int, error) {
+	if len(fs) == 0 {
+		return 0, nil
+	}
+	models := make([]mongodrv.WriteModel, len(fs))
+	for i, f := range fs {
+		models[i] = mongodrv.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: f.ID},
+			{Key: "pushState", Value: string(notifications.PushSending)}, {Key: "pushAttempts", Value: f.ClaimedAttempts}}).
+			SetUpdate(pushSet(f.Push))
+	}
+	res, err := s.ns.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	if err != nil {
+		return 0, fmt.Errorf("recording %d pushes: %w", len(fs), err)
+	}
+	return int(res.ModifiedCount), nil
 }
 
 // FinishPush implements notifications.Store.

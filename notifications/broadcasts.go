@@ -231,20 +231,32 @@ func BroadcastCursor(b *Broadcast) string {
 	return EncodeCursor(Cursor{CreatedAt: b.CreatedAt, ID: b.ID})
 }
 
-// newsRequest is the notification of b for one reader.
-func newsRequest(b *Broadcast, readerID string) Request {
+// newsData is the data of b's notifications, the library named once for
+// all of them.
+func (s *Service) newsData(ctx context.Context, b *Broadcast) map[string]string {
 	data := map[string]string{"title": b.Title, "body": b.Body}
 	if b.BodyEn != "" {
 		data["titleEn"], data["bodyEn"] = b.TitleEn, b.BodyEn
 	}
 	if b.LibraryID != "" {
 		data["libraryId"] = b.LibraryID
+		if s.describe != nil {
+			if name := s.describe(ctx, map[string]string{"libraryId": b.LibraryID})["library"]; name != "" {
+				data["library"] = name
+			}
+		}
 	}
-	return Request{ReaderID: readerID, Kind: LibraryNews, SubjectID: b.ID, Moment: b.CreatedAt, Data: data}
+	return data
 }
 
+// fanOutBatchesPerPass bounds the batches of readers one pass fans out
+// to (the rest follow in the next passes), so that a broadcast to the
+// whole province does not hold up events and pushes.
+const fanOutBatchesPerPass = 100
+
 // fanOut puts the unfinished broadcasts into their readers' inboxes, a
-// batch of readers at a time: each batch's notifications are created
+// batch of readers at a time (at most fanOutBatchesPerPass batches a
+// pass): each batch's notifications are created
 // (deduplicated by reader, kind, broadcast and moment), then the
 // broadcast's cursor moves past the batch in one conditional update. A
 // crash in between repeats the batch, which creates nothing twice; two
@@ -258,9 +270,12 @@ func (d *Dispatcher) fanOut(ctx context.Context, rep *Report) error {
 		return fmt.Errorf("broadcasts: %w", err)
 	}
 	batch := max(d.svc.cfg.BatchSize, 1)
+	budget := fanOutBatchesPerPass
 	var errs []error
 	for _, b := range pending {
-		for ctx.Err() == nil && !b.Finished() {
+		data := d.svc.newsData(ctx, b) // shared: each notification copies it
+		for ctx.Err() == nil && !b.Finished() && budget > 0 {
+			budget--
 			ids, err := d.svc.readers.ReaderIDs(ctx, b.LibraryID, b.Cursor, batch)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("broadcast %s: readers: %w", b.ID, err))
@@ -268,7 +283,7 @@ func (d *Dispatcher) fanOut(ctx context.Context, rep *Report) error {
 			}
 			reqs := make([]Request, len(ids))
 			for i, id := range ids {
-				reqs[i] = newsRequest(b, id)
+				reqs[i] = Request{ReaderID: id, Kind: LibraryNews, SubjectID: b.ID, Moment: b.CreatedAt, Data: data}
 			}
 			created, err := d.svc.notifyAll(ctx, reqs)
 			rep.News += created

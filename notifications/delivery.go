@@ -54,17 +54,14 @@ func (s *Service) DeliverDue(ctx context.Context) (DeliveryReport, error) {
 		if err != nil {
 			return rep, fmt.Errorf("delivering pushes: %w", err)
 		}
-		var claimed []*Notification
+		ids := make([]string, len(due))
+		for i, n := range due {
+			ids[i] = n.ID
+		}
 		var errs []error
-		for _, n := range due {
-			c, err := s.store.ClaimPush(ctx, n.ID, now, now.Add(s.cfg.ClaimTTL))
-			switch {
-			case errors.Is(err, ErrNotClaimed):
-			case err != nil:
-				errs = append(errs, err)
-			default:
-				claimed = append(claimed, c)
-			}
+		claimed, err := s.store.ClaimPushes(ctx, ids, now, now.Add(s.cfg.ClaimTTL))
+		if err != nil {
+			return rep, fmt.Errorf("delivering pushes: %w", err)
 		}
 		rep.Claimed += len(claimed)
 		if err := s.sendClaimed(ctx, now, claimed, &rep); err != nil {
@@ -99,13 +96,15 @@ type pushResult struct {
 }
 
 // sendClaimed sends the claimed pushes in one round and records each.
-func (s *Service) sendClaimed(ctx context.Context, now time.Time, claimed []*Notification, rep *DeliveryReport) error {
+func (s *Service) sendClaimed(ctx context.Context, now time.Time, claimed []*Notification, rep *DeliveryReport) (retErr error) {
 	if len(claimed) == 0 {
 		return nil
 	}
 	var readerIDs []string
+	seen := map[string]bool{}
 	for _, n := range claimed {
-		if !slices.Contains(readerIDs, n.ReaderID) {
+		if !seen[n.ReaderID] {
+			seen[n.ReaderID] = true
 			readerIDs = append(readerIDs, n.ReaderID)
 		}
 	}
@@ -113,31 +112,31 @@ func (s *Service) sendClaimed(ctx context.Context, now time.Time, claimed []*Not
 	if err != nil {
 		return s.releaseAll(ctx, now, claimed, err)
 	}
-	devices := map[string][]*Device{}
-	for _, id := range readerIDs {
-		ds, err := s.store.Devices(ctx, id)
-		if err != nil {
-			return s.releaseAll(ctx, now, claimed, err)
-		}
-		devices[id] = ds
+	devices, err := s.store.DevicesOf(ctx, readerIDs)
+	if err != nil {
+		return s.releaseAll(ctx, now, claimed, err)
 	}
 
 	var msgs []Message
 	var targets []target
 	var errs []error
-	// The outcome is recorded even when the pass is being stopped (a lost
-	// lease, a shutdown): the pushes went out, and a claim left SENDING
-	// would end FAILED.
-	record, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	defer cancel()
+	// Every outcome of the round is recorded in one write at its end, even
+	// when the pass is being stopped (a lost lease, a shutdown): the
+	// pushes went out, and a claim left SENDING would end FAILED.
+	var finished []PushFinish
 	finish := func(n *Notification, p Push) {
-		ok, err := s.store.FinishPush(record, n.ID, n.Push.Attempts, p)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("recording push of %s: %w", n.ID, err))
-		} else if !ok {
-			s.log.WarnContext(ctx, "notifications: a push claim ran out while sending", "notification", n.ID)
-		}
+		finished = append(finished, PushFinish{ID: n.ID, ClaimedAttempts: n.Push.Attempts, Push: p})
 	}
+	defer func() {
+		record, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		ok, err := s.store.FinishPushes(record, finished)
+		if err != nil {
+			retErr = errors.Join(retErr, fmt.Errorf("recording pushes: %w", err))
+		} else if ok < len(finished) {
+			s.log.WarnContext(ctx, "notifications: push claims ran out while sending", "pushes", len(finished)-ok)
+		}
+	}()
 	for _, n := range claimed {
 		p := prefs[n.ReaderID]
 		if !p.Enabled(n.Kind) {
@@ -263,12 +262,14 @@ func done(n *Notification, state PushState, now time.Time, why string) Push {
 // round could not start, and returns cause.
 func (s *Service) releaseAll(ctx context.Context, now time.Time, claimed []*Notification, cause error) error {
 	errs := []error{cause}
-	for _, n := range claimed {
+	fs := make([]PushFinish, len(claimed))
+	for i, n := range claimed {
 		p := n.Push
 		p.State, p.At, p.Attempts, p.ClaimedUntil = PushPending, now, n.Push.Attempts-1, nil
-		if _, err := s.store.FinishPush(ctx, n.ID, n.Push.Attempts, p); err != nil {
-			errs = append(errs, err)
-		}
+		fs[i] = PushFinish{ID: n.ID, ClaimedAttempts: n.Push.Attempts, Push: p}
+	}
+	if _, err := s.store.FinishPushes(ctx, fs); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

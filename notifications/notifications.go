@@ -186,6 +186,13 @@ type ListQuery struct {
 	UnreadOnly bool
 }
 
+// PushFinish is the outcome of one claimed push (see Store.FinishPush).
+type PushFinish struct {
+	ID              string
+	ClaimedAttempts int
+	Push            Push
+}
+
 // Store keeps devices, preferences and notifications.
 // Implementations: sqlite.NotificationStore, mongo.NotificationStore; the
 // contract is package storetest.
@@ -198,6 +205,10 @@ type Store interface {
 	DeleteDevice(ctx context.Context, readerID, token string) (bool, error)
 	// Devices returns a reader's devices, oldest registration first.
 	Devices(ctx context.Context, readerID string) ([]*Device, error)
+	// DevicesOf returns the devices of the readers, by reader, each
+	// reader's oldest registration first (readers without any are left
+	// out).
+	DevicesOf(ctx context.Context, readerIDs []string) (map[string][]*Device, error)
 
 	// Preferences returns the stored preferences of those of the readers
 	// who saved any, by reader ID.
@@ -241,10 +252,17 @@ type Store interface {
 	// conditional update, and returns the claimed notification; of many
 	// callers one wins, the others get ErrNotClaimed.
 	ClaimPush(ctx context.Context, id string, now, until time.Time) (*Notification, error)
+	// ClaimPushes is ClaimPush for many: it claims those of ids whose push
+	// is PENDING and due, each in a conditional update that one caller
+	// wins, and returns the notifications it claimed (any order).
+	ClaimPushes(ctx context.Context, ids []string, now, until time.Time) ([]*Notification, error)
 	// FinishPush replaces the push of a notification that is SENDING with
 	// claimedAttempts attempts (the caller's claim) by p; it reports false
 	// when the claim is no longer the caller's.
 	FinishPush(ctx context.Context, id string, claimedAttempts int, p Push) (bool, error)
+	// FinishPushes is FinishPush for many; it returns how many of the
+	// claims were still the caller's (and so were finished).
+	FinishPushes(ctx context.Context, fs []PushFinish) (int, error)
 	// FailStaleClaims marks FAILED the SENDING pushes whose claim ended
 	// before now (their sender died), and returns how many.
 	FailStaleClaims(ctx context.Context, now time.Time) (int, error)

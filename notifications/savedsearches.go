@@ -55,7 +55,8 @@ type SavedSearchRun struct {
 
 // Limits of saved searches.
 const (
-	// MaxSavedSearches bounds a reader's saved searches.
+	// MaxSavedSearches bounds a reader's saved searches (checked before
+	// saving: two saves at the same moment may pass it by one).
 	MaxSavedSearches = 20
 	// MaxSavedSearchName bounds a name, in letters.
 	MaxSavedSearchName = 80
@@ -207,7 +208,8 @@ func WeekOf(t time.Time) time.Time {
 	return time.Date(l.Year(), l.Month(), l.Day()-days, 0, 0, 0, 0, thuvienso.Zone).UTC()
 }
 
-// runSavedSearches runs the saved searches that are due. A run searches
+// runSavedSearches runs the saved searches that are due, a batch
+// (Config.BatchSize) a pass, soonest due first. A run searches
 // newest first, tells the reader about the titles not seen before (but
 // on a search's first run, which only notes them), then records the run
 // with a compare-and-set of the search's version. The notification's
@@ -217,30 +219,22 @@ func (d *Dispatcher) runSavedSearches(ctx context.Context, now time.Time, rep *R
 	if d.svc.searcher == nil {
 		return nil
 	}
-	batch := max(d.svc.cfg.BatchSize, 1)
+	due, err := d.svc.store.DueSavedSearches(ctx, now, max(d.svc.cfg.BatchSize, 1))
+	if err != nil {
+		return fmt.Errorf("saved searches: %w", err)
+	}
 	var errs []error
-	for ctx.Err() == nil {
-		due, err := d.svc.store.DueSavedSearches(ctx, now, batch)
-		if err != nil {
-			return fmt.Errorf("saved searches: %w", err)
-		}
-		progress := 0
-		for _, ss := range due {
-			if ctx.Err() != nil {
-				break
-			}
-			ok, err := d.runSavedSearch(ctx, ss, now, rep)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("saved search %s: %w", ss.ID, err))
-				continue
-			}
-			progress++
-			if ok {
-				rep.SavedSearchRuns++
-			}
-		}
-		if len(due) < batch || progress == 0 {
+	for _, ss := range due {
+		if ctx.Err() != nil {
 			break
+		}
+		ok, err := d.runSavedSearch(ctx, ss, now, rep)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("saved search %s: %w", ss.ID, err))
+			continue
+		}
+		if ok {
+			rep.SavedSearchRuns++
 		}
 	}
 	return errors.Join(errs...)

@@ -451,7 +451,7 @@ func (s *Service) Notify(ctx context.Context, r Request) (*Notification, bool, e
 	if err != nil {
 		return nil, false, fmt.Errorf("notifying %s: %w", key, err)
 	}
-	n := s.build(ctx, r, ps[r.ReaderID])
+	n := s.build(ctx, r, ps[r.ReaderID], nil)
 	created, err := s.store.CreateNotification(ctx, n)
 	if err != nil {
 		return nil, false, fmt.Errorf("notifying %s: %w", key, err)
@@ -481,13 +481,23 @@ func (r *Request) check() error {
 }
 
 // build returns the notification r asks for, for a reader with prefs.
-func (s *Service) build(ctx context.Context, r Request, prefs *Preferences) *Notification {
+// Names the Describer found are kept in memo (when not nil) by what they
+// name, so that a batch about one library or title looks it up once.
+func (s *Service) build(ctx context.Context, r Request, prefs *Preferences, memo map[string]map[string]string) *Notification {
 	data := maps.Clone(r.Data)
 	if data == nil {
 		data = map[string]string{}
 	}
 	if s.describe != nil && (data["title"] == "" || (data["libraryId"] != "" && data["library"] == "")) {
-		for k, v := range s.describe(ctx, data) {
+		key := data["titleId"] + "|" + data["workId"] + "|" + data["libraryId"]
+		names, ok := memo[key]
+		if !ok {
+			names = s.describe(ctx, data)
+			if memo != nil {
+				memo[key] = names
+			}
+		}
+		for k, v := range names {
 			if data[k] == "" && v != "" {
 				data[k] = v
 			}
@@ -514,7 +524,8 @@ func (s *Service) created(ctx context.Context, n *Notification) {
 // requests whose deduplication keys are taken are left out at once, and
 // the others are created in batches of Config.BatchSize. It returns how
 // many notifications this call created; an invalid request fails the call
-// before anything is stored.
+// before anything is stored. What the Describer names is looked up once a
+// batch.
 func (s *Service) notifyAll(ctx context.Context, reqs []Request) (int, error) {
 	for i := range reqs {
 		if err := reqs[i].check(); err != nil {
@@ -523,6 +534,7 @@ func (s *Service) notifyAll(ctx context.Context, reqs []Request) (int, error) {
 	}
 	total := 0
 	for chunk := range slices.Chunk(reqs, max(s.cfg.BatchSize, 1)) {
+		memo := map[string]map[string]string{}
 		keys := make([]string, len(chunk))
 		var readerIDs []string
 		seen := map[string]bool{}
@@ -545,7 +557,7 @@ func (s *Service) notifyAll(ctx context.Context, reqs []Request) (int, error) {
 		for i, r := range chunk {
 			if !taken[keys[i]] {
 				taken[keys[i]] = true // a request twice in one batch is one notification
-				ns = append(ns, s.build(ctx, r, ps[r.ReaderID]))
+				ns = append(ns, s.build(ctx, r, ps[r.ReaderID], memo))
 			}
 		}
 		if len(ns) == 0 {

@@ -127,8 +127,9 @@ type clientIPKey struct{}
 
 // ClientIP returns the address the request came from, as rate limits count
 // it: the IP of the TCP peer, an IPv6 address reduced to its /64 network.
-// Behind a reverse proxy that is the proxy's address (X-Forwarded-For is
-// not trusted), so its clients share one allowance. "" outside a /graphql
+// Behind a reverse proxy listed in Options.TrustedProxies it is the
+// client's address the proxy forwarded; behind any other proxy, the
+// proxy's, whose clients then share one allowance. "" outside a /graphql
 // request.
 func ClientIP(ctx context.Context) string {
 	ip, _ := ctx.Value(clientIPKey{}).(string)

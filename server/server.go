@@ -38,6 +38,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -156,6 +157,9 @@ type Options struct {
 	// context already holds the user) and the timeout. Applied in order: the
 	// first one is the outermost.
 	Middleware []func(http.Handler) http.Handler
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (see realClient); none: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
 
 	// Logger receives the access log and error reports; slog.Default() when nil.
 	Logger *slog.Logger
@@ -271,6 +275,7 @@ func New(opts Options) *Server {
 	h = withLocale(h)
 	h = s.accessLog(h)
 	h = withRequestID(h)
+	h = realClient(opts.TrustedProxies, h)
 	s.handler = h
 	return s
 }

@@ -76,6 +76,22 @@ func (s *NotificationStore) Devices(ctx context.Context, readerID string) ([]*no
 	return ds, nil
 }
 
+// DevicesOf implements notifications.Store.
+func (s *NotificationStore) DevicesOf(ctx context.Context, readerIDs []string) (map[string][]*notifications.Device, error) {
+	out := map[string][]*notifications.Device{}
+	for chunk := range slices.Chunk(readerIDs, 1000) {
+		ds, err := queryAll(ctx, s.db, scanDevice, `SELECT `+deviceColumns+` FROM notification_devices
+			WHERE reader_id IN (SELECT value FROM json_each(?)) ORDER BY reader_id, registered_at, token`, jsonArray(chunk))
+		if err != nil {
+			return nil, fmt.Errorf("devices of %d readers: %w", len(chunk), err)
+		}
+		for _, d := range ds {
+			out[d.ReaderID] = append(out[d.ReaderID], d)
+		}
+	}
+	return out, nil
+}
+
 // ---- preferences
 
 func scanPreferences(r rowScanner) (*notifications.Preferences, error) {
@@ -389,6 +405,58 @@ func (s *NotificationStore) ClaimPush(ctx context.Context, id string, now, until
 		return nil, fmt.Errorf("claiming push of %s: %w", id, err)
 	}
 	return n, nil
+}
+
+// ClaimPushes implements notifications.Store: one UPDATE … RETURNING,
+// whose every row is the conditional update of ClaimPush.
+func (s *NotificationStore) ClaimPushes(ctx context.Context, ids []string, now, until time.Time) ([]*notifications.Notification, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ns, err := queryAll(ctx, s.db, scanNotification, `UPDATE notifications
+		SET push_state = 'SENDING', push_attempts = push_attempts + 1, push_claimed_until = ?
+		WHERE id IN (SELECT value FROM json_each(?)) AND push_state = 'PENDING' AND push_at <= ? RETURNING `+notificationColumns,
+		fmtTime(until), jsonArray(ids), fmtTime(now))
+	if err != nil {
+		return nil, fmt.Errorf("claiming %d pushes: %w", len(ids), err)
+	}
+	return ns, nil
+}
+
+// FinishPushes implements notifications.Store: the updates of FinishPush
+// in one transaction.
+func (s *NotificationStore) FinishPushes(ctx context.Context, fs []notifications.PushFinish) (int, error) {
+	if len(fs) == 0 {
+		return 0, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see dsnParams)
+	if err != nil {
+		return 0, fmt.Errorf("recording %d pushes: %w", len(fs), err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `UPDATE notifications SET push_state = ?, push_at = ?, push_attempts = ?,
+		push_claimed_until = ?, push_sent_to = ?, push_error = ?
+		WHERE id = ? AND push_state = 'SENDING' AND push_attempts = ?`)
+	if err != nil {
+		return 0, fmt.Errorf("recording %d pushes: %w", len(fs), err)
+	}
+	defer stmt.Close()
+	done := 0
+	for _, f := range fs {
+		p := f.Push
+		res, err := stmt.ExecContext(ctx, string(p.State), fmtTime(p.At), p.Attempts, fmtTimePtr(p.ClaimedUntil),
+			jsonArray(p.SentTo), p.Error, f.ID, f.ClaimedAttempts)
+		if err != nil {
+			return 0, fmt.Errorf("recording push of %s: %w", f.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			done++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("recording %d pushes: %w", len(fs), err)
+	}
+	return done, nil
 }
 
 // FinishPush implements notifications.Store.

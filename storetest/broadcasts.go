@@ -124,6 +124,110 @@ func broadcastTests(racers int) []test {
 				}
 			}
 		}},
+		{"Notifications/PushesClaimedInBatchesOnceUnderManyGoroutines", func(t *testing.T, s *store.Set) {
+			ctx, ns := t.Context(), notificationsOf(t, s)
+			now := at(time.Hour)
+			var all []string
+			due := map[string]bool{}
+			for i := range 30 {
+				n := newNotification(idf("n", i), idf("reader", i), "loan-1", 0)
+				switch i % 3 {
+				case 0: // due
+					due[n.ID] = true
+				case 1: // waits for the end of quiet hours
+					n.Push.At = now.Add(time.Minute)
+				case 2: // not pushed at all
+					n.Push.State = notifications.PushSkipped
+				}
+				_, err := ns.CreateNotification(ctx, n)
+				must(t, "CreateNotification", err)
+				all = append(all, n.ID)
+			}
+			n := min(racers, 10)
+			claims := make([][]*notifications.Notification, n)
+			errs := race(n, func(i int) error {
+				var err error
+				claims[i], err = ns.ClaimPushes(ctx, all, now, now.Add(time.Duration(i+1)*time.Minute))
+				return err
+			})
+			claimedBy := map[string]int{}
+			var mine []*notifications.Notification
+			for i, err := range errs {
+				must(t, fmt.Sprintf("ClaimPushes %d", i), err)
+				for _, c := range claims[i] {
+					if _, dup := claimedBy[c.ID]; dup {
+						t.Fatalf("%s was claimed by goroutines %d and %d", c.ID, claimedBy[c.ID], i)
+					}
+					claimedBy[c.ID] = i
+					if c.Push.State != notifications.PushSending || c.Push.Attempts != 1 || c.Push.ClaimedUntil == nil ||
+						!c.Push.ClaimedUntil.Equal(now.Add(time.Duration(i+1)*time.Minute)) {
+						t.Fatalf("the claim of %s is %+v", c.ID, c.Push)
+					}
+					mine = append(mine, c)
+				}
+			}
+			if len(claimedBy) != len(due) {
+				t.Fatalf("%d pushes claimed, want the %d due ones", len(claimedBy), len(due))
+			}
+			for id := range claimedBy {
+				if !due[id] {
+					t.Fatalf("%s was claimed, but it is not due", id)
+				}
+			}
+			fs := make([]notifications.PushFinish, 0, len(mine)+1)
+			for _, c := range mine {
+				fs = append(fs, notifications.PushFinish{ID: c.ID, ClaimedAttempts: c.Push.Attempts,
+					Push: notifications.Push{State: notifications.PushSent, At: now, Attempts: 1, SentTo: []string{"tok-" + c.ID}}})
+			}
+			fs = append(fs, notifications.PushFinish{ID: mine[0].ID, ClaimedAttempts: 7, Push: notifications.Push{State: notifications.PushFailed, At: now}})
+			done, err := ns.FinishPushes(ctx, fs)
+			must(t, "FinishPushes", err)
+			if done != len(mine) {
+				t.Fatalf("FinishPushes finished %d, want the %d claims (not the one with another claim's attempts)", done, len(mine))
+			}
+			got, err := ns.Notification(ctx, mine[0].ID)
+			must(t, "Notification", err)
+			if got.Push.State != notifications.PushSent || got.Push.ClaimedUntil != nil || !slices.Equal(got.Push.SentTo, []string{"tok-" + mine[0].ID}) {
+				t.Fatalf("a finished push is %+v", got.Push)
+			}
+			if left, _ := ns.DuePushes(ctx, now, 100); len(left) != 0 {
+				t.Fatalf("DuePushes after the batch: %v, want none", ids(left))
+			}
+			if again, err := ns.ClaimPushes(ctx, all, now.Add(time.Hour), now.Add(2*time.Hour)); err != nil || len(again) != len(due) {
+				// only the ones that waited for the end of quiet hours are due now
+				t.Fatalf("ClaimPushes an hour later = %d, %v; want the %d that waited", len(again), err, len(due))
+			}
+			if none, err := ns.ClaimPushes(ctx, nil, now, now); err != nil || len(none) != 0 {
+				t.Fatalf("ClaimPushes(nil) = %v, %v", none, err)
+			}
+			if k, err := ns.FinishPushes(ctx, nil); err != nil || k != 0 {
+				t.Fatalf("FinishPushes(nil) = %d, %v", k, err)
+			}
+		}},
+		{"Notifications/DevicesOfManyReaders", func(t *testing.T, s *store.Set) {
+			ctx, ns := t.Context(), notificationsOf(t, s)
+			for i, d := range []notifications.Device{
+				{Token: "tok-b2", ReaderID: "reader-b", Platform: notifications.IOS, Locale: "en", RegisteredAt: at(2 * time.Second)},
+				{Token: "tok-a", ReaderID: "reader-a", Platform: notifications.Android, Locale: "vi", RegisteredAt: at(time.Second)},
+				{Token: "tok-b1", ReaderID: "reader-b", Platform: notifications.Web, Locale: "", RegisteredAt: at(time.Second)},
+				{Token: "tok-c", ReaderID: "reader-c", Platform: notifications.Android, Locale: "vi", RegisteredAt: at(0)},
+			} {
+				must(t, fmt.Sprintf("SaveDevice %d", i), ns.SaveDevice(ctx, &d))
+			}
+			got, err := ns.DevicesOf(ctx, []string{"reader-a", "reader-b", "reader-none"})
+			must(t, "DevicesOf", err)
+			tokens := map[string][]string{}
+			for r, ds := range got {
+				for _, d := range ds {
+					tokens[r] = append(tokens[r], d.Token)
+					wantUTC(t, "registered", d.RegisteredAt)
+				}
+			}
+			mustEqual(t, "devices by reader", tokens, map[string][]string{"reader-a": {"tok-a"}, "reader-b": {"tok-b1", "tok-b2"}})
+			if none, err := ns.DevicesOf(ctx, nil); err != nil || len(none) != 0 {
+				t.Fatalf("DevicesOf(nil) = %v, %v", none, err)
+			}
+		}},
 		{"Broadcasts/RoundTripAndListNewestFirst", func(t *testing.T, s *store.Set) {
 			ctx, ns := t.Context(), notificationsOf(t, s)
 			bs := []*notifications.Broadcast{
