@@ -52,7 +52,9 @@ type App struct {
 	Locker  lock.Locker
 	Broker  pubsub.Broker
 
-	AccessKeys *signing.KeySet
+	// AccessKeys sign access tokens; they follow `thuvienso keys rotate`
+	// made by any process sharing KEYS_DIR.
+	AccessKeys *signing.Ring
 	Auth       *auth.Service
 	Libraries  *library.Service
 	Catalog    *catalog.Service
@@ -113,7 +115,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts ...O
 	if err := a.openCoordination(ctx); err != nil {
 		return nil, err
 	}
-	if a.AccessKeys, err = signing.LoadOrCreate(filepath.Join(cfg.KeysDir, "access")); err != nil {
+	if a.AccessKeys, err = signing.LoadRing(filepath.Join(cfg.KeysDir, "access")); err != nil {
 		return nil, fmt.Errorf("access token keys: %w", err)
 	}
 	a.Libraries = &library.Service{Store: a.Stores.Libraries}

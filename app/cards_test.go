@@ -59,7 +59,7 @@ func TestCardsAreServed(t *testing.T) {
 	if err := json.Unmarshal(body, &doc); err != nil || len(doc.Keys) != 1 || doc.Keys[0].Kid != a.CardKeys.Set().Current().ID {
 		t.Fatalf("JWKS %s (%v)", body, err)
 	}
-	if doc.Keys[0].Kid == a.AccessKeys.Current().ID {
+	if doc.Keys[0].Kid == a.AccessKeys.Set().Current().ID {
 		t.Fatal("card codes are signed by the access-token key")
 	}
 	if resp, _ := httpGet(t, srv.URL+"/.well-known/jwks.json", "If-None-Match", resp.Header.Get("ETag")); resp.StatusCode != http.StatusNotModified {

@@ -19,7 +19,6 @@ import (
 	thuvienso "github.com/bacninh/thuvienso"
 	"github.com/bacninh/thuvienso/card"
 	"github.com/bacninh/thuvienso/ratelimit"
-	"github.com/bacninh/thuvienso/signing"
 	"github.com/bacninh/thuvienso/vietnamese"
 )
 
@@ -54,7 +53,7 @@ type Libraries interface {
 type Service struct {
 	Store     Store
 	Libraries Libraries
-	Keys      *signing.KeySet
+	Keys      TokenKeys
 	// Limiter throttles failed logins.
 	Limiter ratelimit.Limiter
 	Logger  *slog.Logger
@@ -474,4 +473,11 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// TokenKeys signs and verifies access tokens: a signing.KeySet, or a
+// signing.Ring that follows key rotations made by other processes.
+type TokenKeys interface {
+	Sign(claims jwt.Claims) (string, error)
+	Verify(token string, claims jwt.Claims, opts ...jwt.ParserOption) error
 }

@@ -1,118 +1,13 @@
 package cardsvc
 
-import (
-	"fmt"
-	"os"
-	"sync"
-	"sync/atomic"
-	"time"
+import "github.com/bacninh/thuvienso/signing"
 
-	"github.com/bacninh/thuvienso/signing"
-)
-
-// KeyRing holds the card key set (package signing) and follows its folder:
-// after `thuvienso keys rotate -set card` (another process, or another
-// instance sharing KEYS_DIR) every instance signs with the new key and
-// stops accepting dropped keys on its next use, without a restart. It
-// notices a rotation by the folder's modification time (one stat per use;
-// a rotation writes a file by rename into the folder), and also reads the
-// folder again, at most every reloadEvery, when a code names a key id it
-// does not know (for file systems with coarse modification times). It is
-// safe for concurrent use.
-type KeyRing struct {
-	dir string // "" when the set is not persisted (tests)
-	set atomic.Pointer[signing.KeySet]
-
-	mu         sync.Mutex
-	modTime    time.Time // of dir when set was loaded
-	lastReload time.Time
-}
-
-// reloadEvery bounds how often an unknown key id (which anyone can put in
-// a forged code) makes the ring read its folder.
-const reloadEvery = 10 * time.Second
+// KeyRing is the card key set (KEYS_DIR/card) as it follows its folder.
+type KeyRing = signing.Ring
 
 // LoadKeyRing loads (or creates, on first run) the card key set in dir,
 // normally KEYS_DIR/card.
-func LoadKeyRing(dir string) (*KeyRing, error) {
-	r := &KeyRing{dir: dir}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.reloadLocked(); err != nil {
-		return nil, err
-	}
-	return r, nil
-}
+func LoadKeyRing(dir string) (*KeyRing, error) { return signing.LoadRing(dir) }
 
 // StaticKeyRing wraps a key set that is never reloaded (tests, tools).
-func StaticKeyRing(ks *signing.KeySet) *KeyRing {
-	r := &KeyRing{}
-	r.set.Store(ks)
-	return r
-}
-
-// Set returns the key set in use, first reading the folder again when it
-// changed since it was read.
-func (r *KeyRing) Set() *signing.KeySet {
-	if r.dir != "" {
-		if fi, err := os.Stat(r.dir); err == nil {
-			r.mu.Lock()
-			if !fi.ModTime().Equal(r.modTime) {
-				_ = r.reloadLocked() // on failure the set in use stays
-			}
-			r.mu.Unlock()
-		}
-	}
-	return r.set.Load()
-}
-
-// Reload reads the folder again (a rotation by another process).
-func (r *KeyRing) Reload() error {
-	if r.dir == "" {
-		return nil
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.reloadLocked()
-}
-
-// reloadLocked reads the key set from the folder; r.mu is held. The
-// modification time is taken before reading, so a rotation while reading
-// is noticed by the next use (a first key created here is too, harmlessly).
-func (r *KeyRing) reloadLocked() error {
-	var mod time.Time
-	if fi, err := os.Stat(r.dir); err == nil {
-		mod = fi.ModTime()
-	} else if !os.IsNotExist(err) {
-		return fmt.Errorf("card keys: %w", err)
-	}
-	ks, err := signing.LoadOrCreate(r.dir)
-	if err != nil {
-		return fmt.Errorf("card keys: %w", err)
-	}
-	r.set.Store(ks)
-	r.modTime, r.lastReload = mod, time.Now()
-	return nil
-}
-
-// knows reports whether kid is in the set, reading the folder again when
-// it changed, or (at most every reloadEvery) when kid is unknown.
-func (r *KeyRing) knows(kid string) bool {
-	if _, ok := r.Set().Lookup(kid); ok {
-		return true
-	}
-	if r.dir == "" {
-		return false
-	}
-	r.mu.Lock()
-	due := time.Since(r.lastReload) >= reloadEvery
-	if due {
-		_ = r.reloadLocked()
-	}
-	r.mu.Unlock()
-	if !due {
-		return false
-	}
-	_, ok := r.set.Load().Lookup(kid)
-	return ok
-}
+func StaticKeyRing(ks *signing.KeySet) *KeyRing { return signing.StaticRing(ks) }

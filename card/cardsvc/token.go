@@ -200,7 +200,7 @@ func (s *Service) ParseToken(token string) (*Claims, error) {
 	if token == "" || len(token) > MaxTokenLength {
 		return nil, card.ErrTokenInvalid
 	}
-	if kid, ok := headerKid(token); !ok || !s.Keys.knows(kid) {
+	if kid, ok := headerKid(token); !ok || !s.Keys.Knows(kid) {
 		return nil, card.ErrTokenInvalid
 	}
 	var c Claims

@@ -154,13 +154,14 @@ func rotateKeys(args []string) error {
 	if err != nil {
 		return err
 	}
+	// Running servers hold their key sets in a signing.Ring, which follows
+	// the folder: no restart.
+	what := "access tokens"
 	if *set == "card" {
-		// cardsvc.KeyRing follows its folder.
-		fmt.Printf("new card key %s; running servers sign with it from their next card code on, "+
-			"and the codes of the previous keys kept (-keep %d) verify until they expire\n", k.ID, *keep)
-		return nil
+		what = "card codes"
 	}
-	fmt.Printf("new %s key %s; running servers pick it up on restart\n", *set, k.ID)
+	fmt.Printf("new %s key %s; running servers sign %s with it from now on, "+
+		"and those signed with the previous keys kept (-keep %d) verify until they expire\n", *set, k.ID, what, *keep)
 	return nil
 }
 
