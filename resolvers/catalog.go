@@ -118,6 +118,24 @@ func (r *Resolver) facets(ctx context.Context, in []search.Facet) ([]*model.Face
 	if locale.From(ctx) == "en" {
 		lang = 1
 	}
+	// The library facet's names in one batch: a loop of single loads would
+	// wait out the loader's window once per value.
+	libNames := map[string]string{}
+	for _, f := range in {
+		if f.Name != search.FacetLibrary {
+			continue
+		}
+		ids := make([]string, len(f.Values))
+		for i, v := range f.Values {
+			ids[i] = v.Value
+		}
+		libs, _ := r.loadersFor(ctx).library.LoadAll(ctx, ids) // a library not found keeps its id as label
+		for _, l := range libs {
+			if l != nil {
+				libNames[l.ID] = l.Name
+			}
+		}
+	}
 	out := make([]*model.Facet, 0, len(in))
 	for _, f := range in {
 		mf := &model.Facet{Name: facetNames[f.Name], Other: f.Other, Values: make([]*model.FacetValue, 0, len(f.Values))}
@@ -125,8 +143,8 @@ func (r *Resolver) facets(ctx context.Context, in []search.Facet) ([]*model.Face
 			label := v.Value
 			switch f.Name {
 			case search.FacetLibrary:
-				if l, err := r.library(ctx, v.Value); err == nil && l != nil {
-					label = l.Name
+				if name := libNames[v.Value]; name != "" {
+					label = name
 				}
 			case search.FacetFormat:
 				if names, ok := formatLabels[catalog.Format(v.Value)]; ok {
