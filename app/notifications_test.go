@@ -138,6 +138,9 @@ func TestTheServerRemindsOfDueDatesAndFansOutBroadcasts(t *testing.T) {
 	if err != nil || saved.LastRunAt == nil {
 		t.Fatalf("SaveSearch: %+v, %v; want it run on the index at once", saved, err)
 	}
+	// The dispatcher's loop may have scanned the sources before the loan
+	// was made; a minute on, the next pass scans them again.
+	clock.Advance(notifications.DefaultDispatcherConfig().ScanEvery)
 	deadline := time.Now().Add(3 * DispatchInterval)
 	for len(fake.Delivered()) < 2 && time.Now().Before(deadline) {
 		if _, err := a.NotificationDispatcher.Pass(ctx); err != nil {

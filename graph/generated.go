@@ -4274,6 +4274,12 @@ enum ErrorCode {
   GRAPHQL_PARSE_FAILED
   "The query does not match the schema."
   GRAPHQL_VALIDATION_FAILED
+  """
+  Only the hash of a persisted query was sent and the server does not know
+  its text yet: send the query with its hash once (automatic persisted
+  queries), or register it in the allow-list.
+  """
+  PERSISTED_QUERY_NOT_FOUND
   "A dependency is down; try again shortly."
   SERVICE_UNAVAILABLE
   "Something failed on the server's side; it is logged with the request id."

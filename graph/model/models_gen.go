@@ -1016,6 +1016,10 @@ const (
 	ErrorCodeGraphqlParseFailed ErrorCode = "GRAPHQL_PARSE_FAILED"
 	// The query does not match the schema.
 	ErrorCodeGraphqlValidationFailed ErrorCode = "GRAPHQL_VALIDATION_FAILED"
+	// Only the hash of a persisted query was sent and the server does not know
+	// its text yet: send the query with its hash once (automatic persisted
+	// queries), or register it in the allow-list.
+	ErrorCodePersistedQueryNotFound ErrorCode = "PERSISTED_QUERY_NOT_FOUND"
 	// A dependency is down; try again shortly.
 	ErrorCodeServiceUnavailable ErrorCode = "SERVICE_UNAVAILABLE"
 	// Something failed on the server's side; it is logged with the request id.
@@ -1034,13 +1038,14 @@ var AllErrorCode = []ErrorCode{
 	ErrorCodeQueryTooComplex,
 	ErrorCodeGraphqlParseFailed,
 	ErrorCodeGraphqlValidationFailed,
+	ErrorCodePersistedQueryNotFound,
 	ErrorCodeServiceUnavailable,
 	ErrorCodeInternal,
 }
 
 func (e ErrorCode) IsValid() bool {
 	switch e {
-	case ErrorCodeBadUserInput, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeLimitReached, ErrorCodeNoCopyAvailable, ErrorCodeRateLimited, ErrorCodeQueryTooComplex, ErrorCodeGraphqlParseFailed, ErrorCodeGraphqlValidationFailed, ErrorCodeServiceUnavailable, ErrorCodeInternal:
+	case ErrorCodeBadUserInput, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeLimitReached, ErrorCodeNoCopyAvailable, ErrorCodeRateLimited, ErrorCodeQueryTooComplex, ErrorCodeGraphqlParseFailed, ErrorCodeGraphqlValidationFailed, ErrorCodePersistedQueryNotFound, ErrorCodeServiceUnavailable, ErrorCodeInternal:
 		return true
 	}
 	return false
