@@ -113,3 +113,67 @@ func TestNotificationReceivedOverGraphQLWS(t *testing.T) {
 		}
 	}
 }
+
+// TestLibraryBroadcastReachesItsReadersOnly: a Từ Sơn librarian's message
+// reaches the readers of Từ Sơn once, retries included, and nobody else.
+func TestLibraryBroadcastReachesItsReadersOnly(t *testing.T) {
+	e := newDemoEnv(t)
+	desk := e.login("thuthu.bn-ts@thuvien.bacninh.gov.vn")
+	ours, theirs := e.login("ban.doc@example.vn"), e.login("doc.gia@example.vn")
+	const send = `mutation($in: SendBroadcastInput!) { sendBroadcast(input: $in) { broadcast { id title library { code } } } }`
+	in := map[string]any{"in": map[string]any{"title": "Nghỉ Tết", "body": "Thư viện nghỉ từ 26 tháng Chạp.", "titleEn": "Closed for Tết",
+		"bodyEn": "The library closes on the 26th of the last lunar month.", "idempotencyKey": "tet-2027"}}
+	first, again := desk.do(send, in), desk.do(send, in)
+	if field(first.Data, "sendBroadcast", "broadcast", "library", "code") != "BN-TS" ||
+		field(first.Data, "sendBroadcast", "broadcast", "id") != field(again.Data, "sendBroadcast", "broadcast", "id") {
+		t.Fatalf("sendBroadcast twice with one key: %+v %+v / %+v", first.Data, first.Errors, again.Data)
+	}
+	wantCode(t, "a reader broadcasting", ours.do(send, in), "FORBIDDEN")
+	for range 2 {
+		if _, err := e.app.NotificationDispatcher.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const inbox = `{ notifications { totalCount edges { node { kind title } } } }`
+	r := ours.do(inbox, nil)
+	if field(r.Data, "notifications", "totalCount") != float64(1) ||
+		field(r.Data, "notifications", "edges").([]any)[0].(map[string]any)["node"].(map[string]any)["kind"] != "LIBRARY_NEWS" {
+		t.Fatalf("the Từ Sơn reader's inbox: %+v %+v", r.Data, r.Errors)
+	}
+	if r := theirs.do(inbox, nil); field(r.Data, "notifications", "totalCount") != float64(0) {
+		t.Fatalf("a reader of another library got: %+v", r.Data)
+	}
+	list := desk.do(`{ broadcasts { edges { node { id recipients finishedAt } } } }`, nil)
+	if b := field(list.Data, "broadcasts", "edges").([]any); len(b) != 1 || b[0].(map[string]any)["node"].(map[string]any)["recipients"] == float64(0) {
+		t.Fatalf("broadcasts: %+v %+v", list.Data, list.Errors)
+	}
+}
+
+// TestSavedSearchesAreTheReadersOwn: saved, listed with their filter,
+// names unique, deleted.
+func TestSavedSearchesAreTheReadersOwn(t *testing.T) {
+	e := newDemoEnv(t)
+	reader, other := e.login("ban.doc@example.vn"), e.login("doc.gia@example.vn")
+	const save = `mutation($in: SaveSearchInput!) { saveSearch(input: $in) { savedSearch { id name query filter { formats yearFrom districts } nextRunAt } } }`
+	in := map[string]any{"in": map[string]any{"name": "Truyện thiếu nhi mới", "query": "truyen thieu nhi",
+		"filter": map[string]any{"formats": []string{"BOOK"}, "yearFrom": 2020, "districts": []string{"Từ Sơn"}}}}
+	r := reader.do(save, in)
+	id, _ := field(r.Data, "saveSearch", "savedSearch", "id").(string)
+	if id == "" || field(r.Data, "saveSearch", "savedSearch", "filter", "yearFrom") != float64(2020) {
+		t.Fatalf("saveSearch: %+v %+v", r.Data, r.Errors)
+	}
+	wantCode(t, "the same name again", reader.do(save, in), "CONFLICT")
+	if r := other.do(`{ savedSearches { id } }`, nil); len(field(r.Data, "savedSearches").([]any)) != 0 {
+		t.Fatalf("another reader sees: %+v", r.Data)
+	}
+	const del = `mutation($id: ID!) { deleteSavedSearch(input: {id: $id}) { id } }`
+	if r := other.do(del, map[string]any{"id": id}); len(r.Errors) == 0 {
+		t.Fatal("another reader deleted it")
+	}
+	if r := reader.do(del, map[string]any{"id": id}); len(r.Errors) > 0 {
+		t.Fatalf("delete: %+v", r.Errors)
+	}
+	if r := reader.do(`{ savedSearches { id } }`, nil); len(field(r.Data, "savedSearches").([]any)) != 0 {
+		t.Fatalf("after deleting: %+v", r.Data)
+	}
+}

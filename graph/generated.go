@@ -39,6 +39,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Account() AccountResolver
+	Broadcast() BroadcastResolver
 	CardVerification() CardVerificationResolver
 	CatalogRecord() CatalogRecordResolver
 	DigitalCard() DigitalCardResolver
@@ -62,6 +63,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	ReadingHistoryEntry() ReadingHistoryEntryResolver
 	ReadingHistorySetting() ReadingHistorySettingResolver
+	SavedSearchFilter() SavedSearchFilterResolver
 	Subscription() SubscriptionResolver
 	Work() WorkResolver
 }
@@ -114,6 +116,28 @@ type ComplexityRoot struct {
 	BorrowEbookPayload struct {
 		Hold func(childComplexity int) int
 		Loan func(childComplexity int) int
+	}
+
+	Broadcast struct {
+		Body       func(childComplexity int) int
+		BodyEn     func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		FinishedAt func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Library    func(childComplexity int) int
+		Recipients func(childComplexity int) int
+		Title      func(childComplexity int) int
+		TitleEn    func(childComplexity int) int
+	}
+
+	BroadcastConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	BroadcastEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	CardLink struct {
@@ -180,6 +204,10 @@ type ComplexityRoot struct {
 	}
 
 	DeleteReadingHistoryEntryPayload struct {
+		ID func(childComplexity int) int
+	}
+
+	DeleteSavedSearchPayload struct {
 		ID func(childComplexity int) int
 	}
 
@@ -520,6 +548,7 @@ type ComplexityRoot struct {
 		CheckOut                      func(childComplexity int, input model.CheckOutInput) int
 		ClearReadingHistory           func(childComplexity int) int
 		DeleteReadingHistoryEntry     func(childComplexity int, input model.DeleteReadingHistoryEntryInput) int
+		DeleteSavedSearch             func(childComplexity int, input model.DeleteSavedSearchInput) int
 		ImportRecords                 func(childComplexity int, input model.ImportRecordsInput) int
 		LinkChild                     func(childComplexity int, input model.LinkChildInput) int
 		Login                         func(childComplexity int, input model.LoginInput) int
@@ -544,6 +573,8 @@ type ComplexityRoot struct {
 		ResumeEbookHold               func(childComplexity int, input model.EbookHoldInput) int
 		ResumeHold                    func(childComplexity int, input model.HoldInput) int
 		ReturnEbook                   func(childComplexity int, input model.ReturnEbookInput) int
+		SaveSearch                    func(childComplexity int, input model.SaveSearchInput) int
+		SendBroadcast                 func(childComplexity int, input model.SendBroadcastInput) int
 		SetCardSymbology              func(childComplexity int, input model.SetCardSymbologyInput) int
 		SetReadingHistory             func(childComplexity int, input model.SetReadingHistoryInput) int
 		SuspendEbookHold              func(childComplexity int, input model.SuspendEbookHoldInput) int
@@ -616,6 +647,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Account                 func(childComplexity int, id string) int
+		Broadcasts              func(childComplexity int, libraryID *string, first *int, after *string) int
 		CardByNumber            func(childComplexity int, number string) int
 		CardLinks               func(childComplexity int, accountID *string) int
 		DigitalCard             func(childComplexity int, accountID *string, pass *model.CardPass) int
@@ -640,6 +672,7 @@ type ComplexityRoot struct {
 		ReadingHistory          func(childComplexity int, first *int, after *string) int
 		ReadingHistoryExport    func(childComplexity int, format *circulation.ExportFormat) int
 		ReadingHistorySetting   func(childComplexity int) int
+		SavedSearches           func(childComplexity int) int
 		Search                  func(childComplexity int, query *string, filter *model.SearchFilter, sort *search.Sort, first *int, after *string, facetSize *int) int
 		Suggest                 func(childComplexity int, prefix string, first *int) int
 		UnreadNotificationCount func(childComplexity int) int
@@ -706,6 +739,32 @@ type ComplexityRoot struct {
 		Renewed func(childComplexity int) int
 	}
 
+	SaveSearchPayload struct {
+		SavedSearch func(childComplexity int) int
+	}
+
+	SavedSearch struct {
+		CreatedAt func(childComplexity int) int
+		Filter    func(childComplexity int) int
+		ID        func(childComplexity int) int
+		LastRunAt func(childComplexity int) int
+		Name      func(childComplexity int) int
+		NextRunAt func(childComplexity int) int
+		Query     func(childComplexity int) int
+	}
+
+	SavedSearchFilter struct {
+		AvailableAt  func(childComplexity int) int
+		Districts    func(childComplexity int) int
+		Formats      func(childComplexity int) int
+		Languages    func(childComplexity int) int
+		LibraryIDs   func(childComplexity int) int
+		LibraryTypes func(childComplexity int) int
+		Subject      func(childComplexity int) int
+		YearFrom     func(childComplexity int) int
+		YearTo       func(childComplexity int) int
+	}
+
 	SearchConnection struct {
 		Edges      func(childComplexity int) int
 		Facets     func(childComplexity int) int
@@ -718,6 +777,10 @@ type ComplexityRoot struct {
 		Cursor     func(childComplexity int) int
 		Highlights func(childComplexity int) int
 		Node       func(childComplexity int) int
+	}
+
+	SendBroadcastPayload struct {
+		Broadcast func(childComplexity int) int
 	}
 
 	StudentRowError struct {
@@ -796,6 +859,12 @@ type AccountResolver interface {
 	HomeLibrary(ctx context.Context, obj *auth.Account) (*library.Library, error)
 	Library(ctx context.Context, obj *auth.Account) (*library.Library, error)
 	Language(ctx context.Context, obj *auth.Account) (model.Language, error)
+}
+type BroadcastResolver interface {
+	Library(ctx context.Context, obj *notifications.Broadcast) (*library.Library, error)
+
+	TitleEn(ctx context.Context, obj *notifications.Broadcast) (*string, error)
+	BodyEn(ctx context.Context, obj *notifications.Broadcast) (*string, error)
 }
 type CardVerificationResolver interface {
 	Pass(ctx context.Context, obj *cardsvc.Verification) (model.CardPass, error)
@@ -933,6 +1002,9 @@ type MutationResolver interface {
 	SetReadingHistory(ctx context.Context, input model.SetReadingHistoryInput) (*model.ReadingHistorySettingPayload, error)
 	ClearReadingHistory(ctx context.Context) (*model.ClearReadingHistoryPayload, error)
 	DeleteReadingHistoryEntry(ctx context.Context, input model.DeleteReadingHistoryEntryInput) (*model.DeleteReadingHistoryEntryPayload, error)
+	SendBroadcast(ctx context.Context, input model.SendBroadcastInput) (*model.SendBroadcastPayload, error)
+	SaveSearch(ctx context.Context, input model.SaveSearchInput) (*model.SaveSearchPayload, error)
+	DeleteSavedSearch(ctx context.Context, input model.DeleteSavedSearchInput) (*model.DeleteSavedSearchPayload, error)
 }
 type NotificationResolver interface {
 	Title(ctx context.Context, obj *notifications.Notification) (string, error)
@@ -983,12 +1055,22 @@ type QueryResolver interface {
 	ReadingHistory(ctx context.Context, first *int, after *string) (*model.ReadingHistoryConnection, error)
 	ReadingHistoryExport(ctx context.Context, format *circulation.ExportFormat) (*circulation.HistoryExport, error)
 	PullList(ctx context.Context, libraryID string) ([]*circulation.PullItem, error)
+	Broadcasts(ctx context.Context, libraryID *string, first *int, after *string) (*model.BroadcastConnection, error)
+	SavedSearches(ctx context.Context) ([]*notifications.StoredSearch, error)
 }
 type ReadingHistoryEntryResolver interface {
 	Work(ctx context.Context, obj *circulation.HistoryEntry) (*catalog.StoredWork, error)
 }
 type ReadingHistorySettingResolver interface {
 	UpdatedAt(ctx context.Context, obj *circulation.HistorySetting) (*time.Time, error)
+}
+type SavedSearchFilterResolver interface {
+	LibraryTypes(ctx context.Context, obj *search.Filter) ([]library.Type, error)
+
+	YearFrom(ctx context.Context, obj *search.Filter) (*int, error)
+	YearTo(ctx context.Context, obj *search.Filter) (*int, error)
+	Subject(ctx context.Context, obj *search.Filter) (*string, error)
+	AvailableAt(ctx context.Context, obj *search.Filter) (*string, error)
 }
 type SubscriptionResolver interface {
 	NotificationReceived(ctx context.Context) (<-chan *notifications.Notification, error)
@@ -1186,6 +1268,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BorrowEbookPayload.Loan(childComplexity), true
+
+	case "Broadcast.body":
+		if e.ComplexityRoot.Broadcast.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Broadcast.Body(childComplexity), true
+	case "Broadcast.bodyEn":
+		if e.ComplexityRoot.Broadcast.BodyEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Broadcast.BodyEn(childComplexity), true
+	case "Broadcast.createdAt":
+		if e.ComplexityRoot.Broadcast.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Broadcast.CreatedAt(childComplexity), true
+	case "Broadcast.finishedAt":
+		if e.ComplexityRoot.Broadcast.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Broadcast.FinishedAt(childComplexity), true
+	case "Broadcast.id":
+		if e.ComplexityRoot.Broadcast.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Broadcast.ID(childComplexity), true
+	case "Broadcast.library":
+		if e.ComplexityRoot.Broadcast.Library == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Broadcast.Library(childComplexity), true
+	case "Broadcast.recipients":
+		if e.ComplexityRoot.Broadcast.Recipients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Broadcast.Recipients(childComplexity), true
+	case "Broadcast.title":
+		if e.ComplexityRoot.Broadcast.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Broadcast.Title(childComplexity), true
+	case "Broadcast.titleEn":
+		if e.ComplexityRoot.Broadcast.TitleEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Broadcast.TitleEn(childComplexity), true
+
+	case "BroadcastConnection.edges":
+		if e.ComplexityRoot.BroadcastConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BroadcastConnection.Edges(childComplexity), true
+	case "BroadcastConnection.pageInfo":
+		if e.ComplexityRoot.BroadcastConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BroadcastConnection.PageInfo(childComplexity), true
+
+	case "BroadcastEdge.cursor":
+		if e.ComplexityRoot.BroadcastEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BroadcastEdge.Cursor(childComplexity), true
+	case "BroadcastEdge.node":
+		if e.ComplexityRoot.BroadcastEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BroadcastEdge.Node(childComplexity), true
 
 	case "CardLink.approvedAt":
 		if e.ComplexityRoot.CardLink.ApprovedAt == nil {
@@ -1401,6 +1564,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteReadingHistoryEntryPayload.ID(childComplexity), true
+
+	case "DeleteSavedSearchPayload.id":
+		if e.ComplexityRoot.DeleteSavedSearchPayload.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteSavedSearchPayload.ID(childComplexity), true
 
 	case "Device.locale":
 		if e.ComplexityRoot.Device.Locale == nil {
@@ -2769,6 +2939,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteReadingHistoryEntry(childComplexity, args["input"].(model.DeleteReadingHistoryEntryInput)), true
+	case "Mutation.deleteSavedSearch":
+		if e.ComplexityRoot.Mutation.DeleteSavedSearch == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSavedSearch_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSavedSearch(childComplexity, args["input"].(model.DeleteSavedSearchInput)), true
 	case "Mutation.importRecords":
 		if e.ComplexityRoot.Mutation.ImportRecords == nil {
 			break
@@ -3018,6 +3199,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReturnEbook(childComplexity, args["input"].(model.ReturnEbookInput)), true
+	case "Mutation.saveSearch":
+		if e.ComplexityRoot.Mutation.SaveSearch == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveSearch_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveSearch(childComplexity, args["input"].(model.SaveSearchInput)), true
+	case "Mutation.sendBroadcast":
+		if e.ComplexityRoot.Mutation.SendBroadcast == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendBroadcast_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendBroadcast(childComplexity, args["input"].(model.SendBroadcastInput)), true
 	case "Mutation.setCardSymbology":
 		if e.ComplexityRoot.Mutation.SetCardSymbology == nil {
 			break
@@ -3335,6 +3538,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Account(childComplexity, args["id"].(string)), true
+	case "Query.broadcasts":
+		if e.ComplexityRoot.Query.Broadcasts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_broadcasts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Broadcasts(childComplexity, args["libraryId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.cardByNumber":
 		if e.ComplexityRoot.Query.CardByNumber == nil {
 			break
@@ -3575,6 +3789,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ReadingHistorySetting(childComplexity), true
+	case "Query.savedSearches":
+		if e.ComplexityRoot.Query.SavedSearches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SavedSearches(childComplexity), true
 	case "Query.search":
 		if e.ComplexityRoot.Query.Search == nil {
 			break
@@ -3805,6 +4025,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RenewLoanResult.Renewed(childComplexity), true
 
+	case "SaveSearchPayload.savedSearch":
+		if e.ComplexityRoot.SaveSearchPayload.SavedSearch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SaveSearchPayload.SavedSearch(childComplexity), true
+
+	case "SavedSearch.createdAt":
+		if e.ComplexityRoot.SavedSearch.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearch.CreatedAt(childComplexity), true
+	case "SavedSearch.filter":
+		if e.ComplexityRoot.SavedSearch.Filter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearch.Filter(childComplexity), true
+	case "SavedSearch.id":
+		if e.ComplexityRoot.SavedSearch.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearch.ID(childComplexity), true
+	case "SavedSearch.lastRunAt":
+		if e.ComplexityRoot.SavedSearch.LastRunAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearch.LastRunAt(childComplexity), true
+	case "SavedSearch.name":
+		if e.ComplexityRoot.SavedSearch.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearch.Name(childComplexity), true
+	case "SavedSearch.nextRunAt":
+		if e.ComplexityRoot.SavedSearch.NextRunAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearch.NextRunAt(childComplexity), true
+	case "SavedSearch.query":
+		if e.ComplexityRoot.SavedSearch.Query == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearch.Query(childComplexity), true
+
+	case "SavedSearchFilter.availableAt":
+		if e.ComplexityRoot.SavedSearchFilter.AvailableAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchFilter.AvailableAt(childComplexity), true
+	case "SavedSearchFilter.districts":
+		if e.ComplexityRoot.SavedSearchFilter.Districts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchFilter.Districts(childComplexity), true
+	case "SavedSearchFilter.formats":
+		if e.ComplexityRoot.SavedSearchFilter.Formats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchFilter.Formats(childComplexity), true
+	case "SavedSearchFilter.languages":
+		if e.ComplexityRoot.SavedSearchFilter.Languages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchFilter.Languages(childComplexity), true
+	case "SavedSearchFilter.libraryIds":
+		if e.ComplexityRoot.SavedSearchFilter.LibraryIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchFilter.LibraryIDs(childComplexity), true
+	case "SavedSearchFilter.libraryTypes":
+		if e.ComplexityRoot.SavedSearchFilter.LibraryTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchFilter.LibraryTypes(childComplexity), true
+	case "SavedSearchFilter.subject":
+		if e.ComplexityRoot.SavedSearchFilter.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchFilter.Subject(childComplexity), true
+	case "SavedSearchFilter.yearFrom":
+		if e.ComplexityRoot.SavedSearchFilter.YearFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchFilter.YearFrom(childComplexity), true
+	case "SavedSearchFilter.yearTo":
+		if e.ComplexityRoot.SavedSearchFilter.YearTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchFilter.YearTo(childComplexity), true
+
 	case "SearchConnection.edges":
 		if e.ComplexityRoot.SearchConnection.Edges == nil {
 			break
@@ -3854,6 +4179,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SearchEdge.Node(childComplexity), true
+
+	case "SendBroadcastPayload.broadcast":
+		if e.ComplexityRoot.SendBroadcastPayload.Broadcast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendBroadcastPayload.Broadcast(childComplexity), true
 
 	case "StudentRowError.field":
 		if e.ComplexityRoot.StudentRowError.Field == nil {
@@ -4108,6 +4440,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CheckOutInput", ec.unmarshalInputCheckOutInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("DeleteReadingHistoryEntryInput", ec.unmarshalInputDeleteReadingHistoryEntryInput),
+			graphql.NewInputUnmarshaler("DeleteSavedSearchInput", ec.unmarshalInputDeleteSavedSearchInput),
 			graphql.NewInputUnmarshaler("EbookHoldInput", ec.unmarshalInputEbookHoldInput),
 			graphql.NewInputUnmarshaler("HoldInput", ec.unmarshalInputHoldInput),
 			graphql.NewInputUnmarshaler("ImportRecordsInput", ec.unmarshalInputImportRecordsInput),
@@ -4128,7 +4461,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RenewLoanInput", ec.unmarshalInputRenewLoanInput),
 			graphql.NewInputUnmarshaler("ReportCardLostInput", ec.unmarshalInputReportCardLostInput),
 			graphql.NewInputUnmarshaler("ReturnEbookInput", ec.unmarshalInputReturnEbookInput),
+			graphql.NewInputUnmarshaler("SaveSearchInput", ec.unmarshalInputSaveSearchInput),
 			graphql.NewInputUnmarshaler("SearchFilter", ec.unmarshalInputSearchFilter),
+			graphql.NewInputUnmarshaler("SendBroadcastInput", ec.unmarshalInputSendBroadcastInput),
 			graphql.NewInputUnmarshaler("SetCardSymbologyInput", ec.unmarshalInputSetCardSymbologyInput),
 			graphql.NewInputUnmarshaler("SetReadingHistoryInput", ec.unmarshalInputSetReadingHistoryInput),
 			graphql.NewInputUnmarshaler("SuspendEbookHoldInput", ec.unmarshalInputSuspendEbookHoldInput),
@@ -6578,6 +6913,168 @@ type DeleteReadingHistoryEntryPayload {
   "The entry's id."
   id: ID!
 }
+
+# ---------------------------------------------------------------- broadcasts and saved searches
+
+extend type Query {
+  "Messages sent to readers, newest first: a librarian's library's, or (admins) one library's or all."
+  broadcasts(
+    "The library; the librarian's own when omitted (admins: every library)."
+    libraryId: ID
+    "How many to return, at most 100."
+    first: Int = 20
+    "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
+    after: String
+  ): BroadcastConnection!
+
+  "The logged-in reader's saved searches (at most 20)."
+  savedSearches: [SavedSearch!]!
+}
+
+extend type Mutation {
+  """
+  Sends a message to the readers of a library (its librarians; an admin to
+  any library, or with no library to everyone in the province). Each reader
+  gets it in the inbox and as a push (LIBRARY_NEWS), once, in their
+  language when an English text is given. Retrying with the same
+  ` + "`" + `idempotencyKey` + "`" + ` sends it once.
+  """
+  sendBroadcast(input: SendBroadcastInput!): SendBroadcastPayload!
+
+  "Saves a search; at most weekly the reader is told when new titles match it (SAVED_SEARCH)."
+  saveSearch(input: SaveSearchInput!): SaveSearchPayload!
+
+  "Deletes a saved search."
+  deleteSavedSearch(input: DeleteSavedSearchInput!): DeleteSavedSearchPayload!
+}
+
+"A message sent to a library's readers (or the whole province's)."
+type Broadcast {
+  "Stable id."
+  id: ID!
+  "The library whose readers get it; null for the whole province."
+  library: Library
+  "Title (Vietnamese)."
+  title: String!
+  "Text (Vietnamese)."
+  body: String!
+  "Title in English, for readers who chose English."
+  titleEn: String
+  "Text in English."
+  bodyEn: String
+  "When it was sent."
+  createdAt: DateTime!
+  "How many readers it has reached so far."
+  recipients: Int!
+  "When every reader had it; null while it is being delivered."
+  finishedAt: DateTime
+}
+
+"A page of broadcasts."
+type BroadcastConnection {
+  "Broadcasts on this page."
+  edges: [BroadcastEdge!]!
+  "Where this page is."
+  pageInfo: PageInfo!
+}
+
+"One broadcast of a page."
+type BroadcastEdge {
+  "Where to continue after this one."
+  cursor: String!
+  "The broadcast."
+  node: Broadcast!
+}
+
+"A search a reader saved."
+type SavedSearch {
+  "Stable id."
+  id: ID!
+  "The reader's name for it."
+  name: String!
+  "The words searched."
+  query: String!
+  "The filter searched with (run it again with ` + "`" + `search(query, filter)` + "`" + `)."
+  filter: SavedSearchFilter!
+  "When it was saved."
+  createdAt: DateTime!
+  "When it last looked for new titles."
+  lastRunAt: DateTime
+  "When it looks next."
+  nextRunAt: DateTime!
+}
+
+"A saved search's filter, as ` + "`" + `SearchFilter` + "`" + ` takes it."
+type SavedSearchFilter {
+  "Libraries."
+  libraryIds: [ID!]!
+  "Districts."
+  districts: [String!]!
+  "Library types."
+  libraryTypes: [LibraryType!]!
+  "Formats."
+  formats: [Format!]!
+  "Languages."
+  languages: [String!]!
+  "Published in or after this year."
+  yearFrom: Int
+  "Published in or before this year."
+  yearTo: Int
+  "Subject heading."
+  subject: String
+  "A copy on the shelf now at this library."
+  availableAt: ID
+}
+
+"Input of sendBroadcast."
+input SendBroadcastInput {
+  "The library whose readers get it; the librarian's own when omitted (admins: omitted means everyone)."
+  libraryId: ID
+  "Title (Vietnamese), at most 100 letters."
+  title: String!
+  "Text (Vietnamese), at most 1,000 letters."
+  body: String!
+  "Title in English."
+  titleEn: String
+  "Text in English."
+  bodyEn: String
+  "Any string unique to this message; a retry with the same key sends it once."
+  idempotencyKey: String
+}
+
+"The sent broadcast."
+type SendBroadcastPayload {
+  "The broadcast (delivered in the background)."
+  broadcast: Broadcast!
+}
+
+"Input of saveSearch."
+input SaveSearchInput {
+  "A name for it, unique among the reader's saved searches."
+  name: String!
+  "The words to search."
+  query: String!
+  "The filter to search with."
+  filter: SearchFilter
+}
+
+"The saved search."
+type SaveSearchPayload {
+  "The saved search."
+  savedSearch: SavedSearch!
+}
+
+"Input of deleteSavedSearch."
+input DeleteSavedSearchInput {
+  "The saved search."
+  id: ID!
+}
+
+"A deleted saved search."
+type DeleteSavedSearchPayload {
+  "Its id."
+  id: ID!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -6676,6 +7173,50 @@ func (ec *executionContext) childFields_BorrowEbookPayload(ctx context.Context, 
 		return ec.fieldContext_BorrowEbookPayload_hold(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BorrowEbookPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Broadcast(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Broadcast_id(ctx, field)
+	case "library":
+		return ec.fieldContext_Broadcast_library(ctx, field)
+	case "title":
+		return ec.fieldContext_Broadcast_title(ctx, field)
+	case "body":
+		return ec.fieldContext_Broadcast_body(ctx, field)
+	case "titleEn":
+		return ec.fieldContext_Broadcast_titleEn(ctx, field)
+	case "bodyEn":
+		return ec.fieldContext_Broadcast_bodyEn(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Broadcast_createdAt(ctx, field)
+	case "recipients":
+		return ec.fieldContext_Broadcast_recipients(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_Broadcast_finishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Broadcast", field.Name)
+}
+
+func (ec *executionContext) childFields_BroadcastConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_BroadcastConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_BroadcastConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BroadcastConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_BroadcastEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_BroadcastEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_BroadcastEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BroadcastEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_CardLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6810,6 +7351,14 @@ func (ec *executionContext) childFields_DeleteReadingHistoryEntryPayload(ctx con
 		return ec.fieldContext_DeleteReadingHistoryEntryPayload_id(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteReadingHistoryEntryPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteSavedSearchPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DeleteSavedSearchPayload_id(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteSavedSearchPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7692,6 +8241,58 @@ func (ec *executionContext) childFields_RenewLoanResult(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type RenewLoanResult", field.Name)
 }
 
+func (ec *executionContext) childFields_SaveSearchPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "savedSearch":
+		return ec.fieldContext_SaveSearchPayload_savedSearch(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SaveSearchPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SavedSearch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SavedSearch_id(ctx, field)
+	case "name":
+		return ec.fieldContext_SavedSearch_name(ctx, field)
+	case "query":
+		return ec.fieldContext_SavedSearch_query(ctx, field)
+	case "filter":
+		return ec.fieldContext_SavedSearch_filter(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SavedSearch_createdAt(ctx, field)
+	case "lastRunAt":
+		return ec.fieldContext_SavedSearch_lastRunAt(ctx, field)
+	case "nextRunAt":
+		return ec.fieldContext_SavedSearch_nextRunAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedSearch", field.Name)
+}
+
+func (ec *executionContext) childFields_SavedSearchFilter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "libraryIds":
+		return ec.fieldContext_SavedSearchFilter_libraryIds(ctx, field)
+	case "districts":
+		return ec.fieldContext_SavedSearchFilter_districts(ctx, field)
+	case "libraryTypes":
+		return ec.fieldContext_SavedSearchFilter_libraryTypes(ctx, field)
+	case "formats":
+		return ec.fieldContext_SavedSearchFilter_formats(ctx, field)
+	case "languages":
+		return ec.fieldContext_SavedSearchFilter_languages(ctx, field)
+	case "yearFrom":
+		return ec.fieldContext_SavedSearchFilter_yearFrom(ctx, field)
+	case "yearTo":
+		return ec.fieldContext_SavedSearchFilter_yearTo(ctx, field)
+	case "subject":
+		return ec.fieldContext_SavedSearchFilter_subject(ctx, field)
+	case "availableAt":
+		return ec.fieldContext_SavedSearchFilter_availableAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedSearchFilter", field.Name)
+}
+
 func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -7718,6 +8319,14 @@ func (ec *executionContext) childFields_SearchEdge(ctx context.Context, field gr
 		return ec.fieldContext_SearchEdge_highlights(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SearchEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SendBroadcastPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "broadcast":
+		return ec.fieldContext_SendBroadcastPayload_broadcast(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SendBroadcastPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_StudentRowError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8134,6 +8743,20 @@ func (ec *executionContext) field_Mutation_deleteReadingHistoryEntry_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteSavedSearch_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteSavedSearchInput, error) {
+			return ec.unmarshalNDeleteSavedSearchInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐDeleteSavedSearchInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_importRecords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8428,6 +9051,34 @@ func (ec *executionContext) field_Mutation_returnEbook_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_saveSearch_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SaveSearchInput, error) {
+			return ec.unmarshalNSaveSearchInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSaveSearchInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendBroadcast_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SendBroadcastInput, error) {
+			return ec.unmarshalNSendBroadcastInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSendBroadcastInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setCardSymbology_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8593,6 +9244,36 @@ func (ec *executionContext) field_Query_account_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_broadcasts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "libraryId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["libraryId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -9808,6 +10489,341 @@ func (ec *executionContext) fieldContext_BorrowEbookPayload_hold(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Broadcast_id(ctx context.Context, field graphql.CollectedField, obj *notifications.Broadcast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Broadcast_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Broadcast_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Broadcast_library(ctx context.Context, field graphql.CollectedField, obj *notifications.Broadcast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Broadcast_library(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Broadcast().Library(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *library.Library) graphql.Marshaler {
+			return ec.marshalOLibrary2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐLibrary(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Broadcast_library(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Broadcast",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Library(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Broadcast_title(ctx context.Context, field graphql.CollectedField, obj *notifications.Broadcast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Broadcast_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Broadcast_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "String")
+}
+
+func (ec *executionContext) _Broadcast_body(ctx context.Context, field graphql.CollectedField, obj *notifications.Broadcast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Broadcast_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Broadcast_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "String")
+}
+
+func (ec *executionContext) _Broadcast_titleEn(ctx context.Context, field graphql.CollectedField, obj *notifications.Broadcast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Broadcast_titleEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Broadcast().TitleEn(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Broadcast_titleEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Broadcast", field, true, true, "String")
+}
+
+func (ec *executionContext) _Broadcast_bodyEn(ctx context.Context, field graphql.CollectedField, obj *notifications.Broadcast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Broadcast_bodyEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Broadcast().BodyEn(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Broadcast_bodyEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Broadcast", field, true, true, "String")
+}
+
+func (ec *executionContext) _Broadcast_createdAt(ctx context.Context, field graphql.CollectedField, obj *notifications.Broadcast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Broadcast_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Broadcast_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Broadcast_recipients(ctx context.Context, field graphql.CollectedField, obj *notifications.Broadcast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Broadcast_recipients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recipients, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Broadcast_recipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Broadcast_finishedAt(ctx context.Context, field graphql.CollectedField, obj *notifications.Broadcast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Broadcast_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Broadcast_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _BroadcastConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.BroadcastConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BroadcastConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.BroadcastEdge) graphql.Marshaler {
+			return ec.marshalNBroadcastEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐBroadcastEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BroadcastConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BroadcastConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BroadcastEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BroadcastConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.BroadcastConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BroadcastConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BroadcastConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BroadcastConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BroadcastEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.BroadcastEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BroadcastEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BroadcastEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BroadcastEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _BroadcastEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.BroadcastEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BroadcastEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notifications.Broadcast) graphql.Marshaler {
+			return ec.marshalNBroadcast2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐBroadcast(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BroadcastEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BroadcastEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Broadcast(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CardLink_guardianId(ctx context.Context, field graphql.CollectedField, obj *card.Link) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10660,6 +11676,29 @@ func (ec *executionContext) _DeleteReadingHistoryEntryPayload_id(ctx context.Con
 }
 func (ec *executionContext) fieldContext_DeleteReadingHistoryEntryPayload_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeleteReadingHistoryEntryPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DeleteSavedSearchPayload_id(ctx context.Context, field graphql.CollectedField, obj *model.DeleteSavedSearchPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteSavedSearchPayload_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteSavedSearchPayload_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteSavedSearchPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Device_token(ctx context.Context, field graphql.CollectedField, obj *notifications.Device) (ret graphql.Marshaler) {
@@ -17738,6 +18777,138 @@ func (ec *executionContext) fieldContext_Mutation_deleteReadingHistoryEntry(ctx 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_sendBroadcast(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendBroadcast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendBroadcast(ctx, fc.Args["input"].(model.SendBroadcastInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SendBroadcastPayload) graphql.Marshaler {
+			return ec.marshalNSendBroadcastPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSendBroadcastPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendBroadcast(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SendBroadcastPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendBroadcast_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveSearch(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveSearch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveSearch(ctx, fc.Args["input"].(model.SaveSearchInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SaveSearchPayload) graphql.Marshaler {
+			return ec.marshalNSaveSearchPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSaveSearchPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveSearch(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SaveSearchPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveSearch_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteSavedSearch(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteSavedSearch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteSavedSearch(ctx, fc.Args["input"].(model.DeleteSavedSearchInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteSavedSearchPayload) graphql.Marshaler {
+			return ec.marshalNDeleteSavedSearchPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐDeleteSavedSearchPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteSavedSearch(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteSavedSearchPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteSavedSearch_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *notifications.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19709,6 +20880,82 @@ func (ec *executionContext) fieldContext_Query_pullList(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_broadcasts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_broadcasts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Broadcasts(ctx, fc.Args["libraryId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BroadcastConnection) graphql.Marshaler {
+			return ec.marshalNBroadcastConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐBroadcastConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_broadcasts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BroadcastConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_broadcasts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_savedSearches(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_savedSearches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SavedSearches(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*notifications.StoredSearch) graphql.Marshaler {
+			return ec.marshalNSavedSearch2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐStoredSearchᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_savedSearches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSearch(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20574,6 +21821,415 @@ func (ec *executionContext) fieldContext_RenewLoanResult_reason(_ context.Contex
 	return graphql.NewScalarFieldContext("RenewLoanResult", field, false, false, "String")
 }
 
+func (ec *executionContext) _SaveSearchPayload_savedSearch(ctx context.Context, field graphql.CollectedField, obj *model.SaveSearchPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SaveSearchPayload_savedSearch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SavedSearch, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notifications.StoredSearch) graphql.Marshaler {
+			return ec.marshalNSavedSearch2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐStoredSearch(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SaveSearchPayload_savedSearch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SaveSearchPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSearch(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedSearch_id(ctx context.Context, field graphql.CollectedField, obj *notifications.StoredSearch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearch_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearch_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearch", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SavedSearch_name(ctx context.Context, field graphql.CollectedField, obj *notifications.StoredSearch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearch_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearch_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearch", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedSearch_query(ctx context.Context, field graphql.CollectedField, obj *notifications.StoredSearch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearch_query(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Query, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearch_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearch", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedSearch_filter(ctx context.Context, field graphql.CollectedField, obj *notifications.StoredSearch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearch_filter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v search.Filter) graphql.Marshaler {
+			return ec.marshalNSavedSearchFilter2githubᚗcomᚋbacninhᚋthuviensoᚋsearchᚐFilter(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearch_filter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedSearch",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSearchFilter(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedSearch_createdAt(ctx context.Context, field graphql.CollectedField, obj *notifications.StoredSearch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearch_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearch_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearch", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SavedSearch_lastRunAt(ctx context.Context, field graphql.CollectedField, obj *notifications.StoredSearch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearch_lastRunAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRunAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearch_lastRunAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearch", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SavedSearch_nextRunAt(ctx context.Context, field graphql.CollectedField, obj *notifications.StoredSearch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearch_nextRunAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextRunAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearch_nextRunAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearch", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SavedSearchFilter_libraryIds(ctx context.Context, field graphql.CollectedField, obj *search.Filter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchFilter_libraryIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LibraryIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchFilter_libraryIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchFilter", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SavedSearchFilter_districts(ctx context.Context, field graphql.CollectedField, obj *search.Filter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchFilter_districts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Districts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchFilter_districts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchFilter", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedSearchFilter_libraryTypes(ctx context.Context, field graphql.CollectedField, obj *search.Filter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchFilter_libraryTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SavedSearchFilter().LibraryTypes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []library.Type) graphql.Marshaler {
+			return ec.marshalNLibraryType2ᚕgithubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐTypeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchFilter_libraryTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchFilter", field, true, true, "LibraryType")
+}
+
+func (ec *executionContext) _SavedSearchFilter_formats(ctx context.Context, field graphql.CollectedField, obj *search.Filter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchFilter_formats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Formats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []catalog.Format) graphql.Marshaler {
+			return ec.marshalNFormat2ᚕgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐFormatᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchFilter_formats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchFilter", field, false, false, "Format")
+}
+
+func (ec *executionContext) _SavedSearchFilter_languages(ctx context.Context, field graphql.CollectedField, obj *search.Filter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchFilter_languages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Languages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchFilter_languages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchFilter", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedSearchFilter_yearFrom(ctx context.Context, field graphql.CollectedField, obj *search.Filter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchFilter_yearFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SavedSearchFilter().YearFrom(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchFilter_yearFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchFilter", field, true, true, "Int")
+}
+
+func (ec *executionContext) _SavedSearchFilter_yearTo(ctx context.Context, field graphql.CollectedField, obj *search.Filter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchFilter_yearTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SavedSearchFilter().YearTo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchFilter_yearTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchFilter", field, true, true, "Int")
+}
+
+func (ec *executionContext) _SavedSearchFilter_subject(ctx context.Context, field graphql.CollectedField, obj *search.Filter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchFilter_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SavedSearchFilter().Subject(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchFilter_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchFilter", field, true, true, "String")
+}
+
+func (ec *executionContext) _SavedSearchFilter_availableAt(ctx context.Context, field graphql.CollectedField, obj *search.Filter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchFilter_availableAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SavedSearchFilter().AvailableAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchFilter_availableAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchFilter", field, true, true, "ID")
+}
+
 func (ec *executionContext) _SearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20798,6 +22454,38 @@ func (ec *executionContext) fieldContext_SearchEdge_highlights(_ context.Context
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Highlights(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SendBroadcastPayload_broadcast(ctx context.Context, field graphql.CollectedField, obj *model.SendBroadcastPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendBroadcastPayload_broadcast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Broadcast, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notifications.Broadcast) graphql.Marshaler {
+			return ec.marshalNBroadcast2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐBroadcast(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendBroadcastPayload_broadcast(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SendBroadcastPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Broadcast(ctx, field)
 		},
 	}
 	return fc, nil
@@ -23614,6 +25302,48 @@ func UnmarshalDeleteReadingHistoryEntryInput(ctx context.Context, raw any) (mode
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDeleteSavedSearchInput(ctx context.Context, obj any) (model.DeleteSavedSearchInput, error) {
+	var it model.DeleteSavedSearchInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteSavedSearchInput unmarshals raw into the DeleteSavedSearchInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteSavedSearchInput(ctx context.Context, raw any) (model.DeleteSavedSearchInput, error) {
+	var out model.DeleteSavedSearchInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteSavedSearchInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEbookHoldInput(ctx context.Context, obj any) (model.EbookHoldInput, error) {
 	var it model.EbookHoldInput
 	if obj == nil {
@@ -24686,6 +26416,62 @@ func UnmarshalReturnEbookInput(ctx context.Context, raw any) (model.ReturnEbookI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSaveSearchInput(ctx context.Context, obj any) (model.SaveSearchInput, error) {
+	var it model.SaveSearchInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "query", "filter"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "query":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("query"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Query = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOSearchFilter2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSearchFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSaveSearchInput unmarshals raw into the SaveSearchInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSaveSearchInput(ctx context.Context, raw any) (model.SaveSearchInput, error) {
+	var out model.SaveSearchInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SaveSearchInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSearchFilter(ctx context.Context, obj any) (model.SearchFilter, error) {
 	var it model.SearchFilter
 	if obj == nil {
@@ -24781,6 +26567,83 @@ func (ec *executionContext) unmarshalInputSearchFilter(ctx context.Context, obj 
 func UnmarshalSearchFilter(ctx context.Context, raw any) (model.SearchFilter, error) {
 	var out model.SearchFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SearchFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSendBroadcastInput(ctx context.Context, obj any) (model.SendBroadcastInput, error) {
+	var it model.SendBroadcastInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"libraryId", "title", "body", "titleEn", "bodyEn", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "libraryId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("libraryId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LibraryID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "titleEn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleEn"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleEn = data
+		case "bodyEn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyEn"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyEn = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSendBroadcastInput unmarshals raw into the SendBroadcastInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSendBroadcastInput(ctx context.Context, raw any) (model.SendBroadcastInput, error) {
+	var out model.SendBroadcastInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SendBroadcastInput", raw, &out)
 	return out, err
 }
 
@@ -25531,6 +27394,158 @@ func (ec *executionContext) _BorrowEbookPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var broadcastImplementors = []string{"Broadcast"}
+
+func (ec *executionContext) _Broadcast(ctx context.Context, sel ast.SelectionSet, obj *notifications.Broadcast) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, broadcastImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Broadcast")
+		case "id":
+			out.Values[i] = ec._Broadcast_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "library":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Broadcast_library(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Broadcast_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._Broadcast_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "titleEn":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Broadcast_titleEn(ctx, field, obj)
+				})
+		case "bodyEn":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Broadcast_bodyEn(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Broadcast_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recipients":
+			out.Values[i] = ec._Broadcast_recipients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._Broadcast_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var broadcastConnectionImplementors = []string{"BroadcastConnection"}
+
+func (ec *executionContext) _BroadcastConnection(ctx context.Context, sel ast.SelectionSet, obj *model.BroadcastConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, broadcastConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BroadcastConnection")
+		case "edges":
+			out.Values[i] = ec._BroadcastConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._BroadcastConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var broadcastEdgeImplementors = []string{"BroadcastEdge"}
+
+func (ec *executionContext) _BroadcastEdge(ctx context.Context, sel ast.SelectionSet, obj *model.BroadcastEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, broadcastEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BroadcastEdge")
+		case "cursor":
+			out.Values[i] = ec._BroadcastEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._BroadcastEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var cardLinkImplementors = []string{"CardLink"}
 
 func (ec *executionContext) _CardLink(ctx context.Context, sel ast.SelectionSet, obj *card.Link) graphql.Marshaler {
@@ -25992,6 +28007,39 @@ func (ec *executionContext) _DeleteReadingHistoryEntryPayload(ctx context.Contex
 			out.Values[i] = graphql.MarshalString("DeleteReadingHistoryEntryPayload")
 		case "id":
 			out.Values[i] = ec._DeleteReadingHistoryEntryPayload_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteSavedSearchPayloadImplementors = []string{"DeleteSavedSearchPayload"}
+
+func (ec *executionContext) _DeleteSavedSearchPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteSavedSearchPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteSavedSearchPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteSavedSearchPayload")
+		case "id":
+			out.Values[i] = ec._DeleteSavedSearchPayload_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28565,6 +30613,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "sendBroadcast":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendBroadcast(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveSearch":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveSearch(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteSavedSearch":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteSavedSearch(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29192,6 +31261,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_pullList(ctx, field)
 				})
+		case "broadcasts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_broadcasts(ctx, field)
+				})
+		case "savedSearches":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_savedSearches(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -29655,6 +31736,180 @@ func (ec *executionContext) _RenewLoanResult(ctx context.Context, sel ast.Select
 	return out
 }
 
+var saveSearchPayloadImplementors = []string{"SaveSearchPayload"}
+
+func (ec *executionContext) _SaveSearchPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SaveSearchPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, saveSearchPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SaveSearchPayload")
+		case "savedSearch":
+			out.Values[i] = ec._SaveSearchPayload_savedSearch(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var savedSearchImplementors = []string{"SavedSearch"}
+
+func (ec *executionContext) _SavedSearch(ctx context.Context, sel ast.SelectionSet, obj *notifications.StoredSearch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedSearchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedSearch")
+		case "id":
+			out.Values[i] = ec._SavedSearch_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._SavedSearch_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "query":
+			out.Values[i] = ec._SavedSearch_query(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "filter":
+			out.Values[i] = ec._SavedSearch_filter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._SavedSearch_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastRunAt":
+			out.Values[i] = ec._SavedSearch_lastRunAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "nextRunAt":
+			out.Values[i] = ec._SavedSearch_nextRunAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var savedSearchFilterImplementors = []string{"SavedSearchFilter"}
+
+func (ec *executionContext) _SavedSearchFilter(ctx context.Context, sel ast.SelectionSet, obj *search.Filter) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedSearchFilterImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedSearchFilter")
+		case "libraryIds":
+			out.Values[i] = ec._SavedSearchFilter_libraryIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "districts":
+			out.Values[i] = ec._SavedSearchFilter_districts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "libraryTypes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedSearchFilter_libraryTypes(ctx, field, obj)
+				})
+		case "formats":
+			out.Values[i] = ec._SavedSearchFilter_formats(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "languages":
+			out.Values[i] = ec._SavedSearchFilter_languages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "yearFrom":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedSearchFilter_yearFrom(ctx, field, obj)
+				})
+		case "yearTo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedSearchFilter_yearTo(ctx, field, obj)
+				})
+		case "subject":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedSearchFilter_subject(ctx, field, obj)
+				})
+		case "availableAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedSearchFilter_availableAt(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var searchConnectionImplementors = []string{"SearchConnection"}
 
 func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SearchConnection) graphql.Marshaler {
@@ -29731,6 +31986,39 @@ func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSe
 			}
 		case "highlights":
 			out.Values[i] = ec._SearchEdge_highlights(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sendBroadcastPayloadImplementors = []string{"SendBroadcastPayload"}
+
+func (ec *executionContext) _SendBroadcastPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SendBroadcastPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sendBroadcastPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SendBroadcastPayload")
+		case "broadcast":
+			out.Values[i] = ec._SendBroadcastPayload_broadcast(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30641,6 +32929,42 @@ func (ec *executionContext) marshalNBorrowEbookPayload2ᚖgithubᚗcomᚋbacninh
 	return ec._BorrowEbookPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNBroadcast2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐBroadcast(ctx context.Context, sel ast.SelectionSet, v notifications.Broadcast) graphql.Marshaler {
+	return ec._Broadcast(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBroadcastConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐBroadcastConnection(ctx context.Context, sel ast.SelectionSet, v *model.BroadcastConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BroadcastConnection!")
+		return graphql.Null
+	}
+	return ec._BroadcastConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBroadcastEdge2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐBroadcastEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.BroadcastEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBroadcastEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐBroadcastEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBroadcastEdge2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐBroadcastEdge(ctx context.Context, sel ast.SelectionSet, v *model.BroadcastEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BroadcastEdge!")
+		return graphql.Null
+	}
+	return ec._BroadcastEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCardBlockReason2githubᚗcomᚋbacninhᚋthuviensoᚋcardᚐBlockReason(ctx context.Context, v any) (card.BlockReason, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := card.BlockReason(tmp)
@@ -30893,6 +33217,19 @@ func (ec *executionContext) marshalNDeleteReadingHistoryEntryPayload2ᚖgithub�
 		return graphql.Null
 	}
 	return ec._DeleteReadingHistoryEntryPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDeleteSavedSearchInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐDeleteSavedSearchInput(ctx context.Context, v any) (model.DeleteSavedSearchInput, error) {
+	res, err := ec.unmarshalInputDeleteSavedSearchInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteSavedSearchPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐDeleteSavedSearchPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteSavedSearchPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteSavedSearchPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteSavedSearchPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDevice2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐDevice(ctx context.Context, sel ast.SelectionSet, v notifications.Device) graphql.Marshaler {
@@ -31275,6 +33612,36 @@ func (ec *executionContext) marshalNFormat2githubᚗcomᚋbacninhᚋthuviensoᚋ
 	return res
 }
 
+func (ec *executionContext) unmarshalNFormat2ᚕgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐFormatᚄ(ctx context.Context, v any) ([]catalog.Format, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]catalog.Format, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFormat2githubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐFormat(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNFormat2ᚕgithubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐFormatᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.Format) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFormat2githubᚗcomᚋbacninhᚋthuviensoᚋcatalogᚐFormat(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNHighlights2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐHighlights(ctx context.Context, sel ast.SelectionSet, v model.Highlights) graphql.Marshaler {
 	return ec._Highlights(ctx, sel, &v)
 }
@@ -31411,6 +33778,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNImportProblem2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐImportProblemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImportProblem) graphql.Marshaler {
@@ -31636,6 +34032,36 @@ func (ec *executionContext) marshalNLibraryType2githubᚗcomᚋbacninhᚋthuvien
 		graphql.AddInvalidNullFromMarshaler(ctx, "LibraryType!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNLibraryType2ᚕgithubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐTypeᚄ(ctx context.Context, v any) ([]library.Type, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]library.Type, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLibraryType2githubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNLibraryType2ᚕgithubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []library.Type) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLibraryType2githubᚗcomᚋbacninhᚋthuviensoᚋlibraryᚐType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNLicenseModel2githubᚗcomᚋbacninhᚋthuviensoᚋebooksᚐModel(ctx context.Context, v any) (ebooks.Model, error) {
@@ -32195,6 +34621,51 @@ func (ec *executionContext) marshalNRole2githubᚗcomᚋbacninhᚋthuviensoᚋau
 	return res
 }
 
+func (ec *executionContext) unmarshalNSaveSearchInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSaveSearchInput(ctx context.Context, v any) (model.SaveSearchInput, error) {
+	res, err := ec.unmarshalInputSaveSearchInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSaveSearchPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSaveSearchPayload(ctx context.Context, sel ast.SelectionSet, v *model.SaveSearchPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SaveSearchPayload!")
+		return graphql.Null
+	}
+	return ec._SaveSearchPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSavedSearch2githubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐStoredSearch(ctx context.Context, sel ast.SelectionSet, v notifications.StoredSearch) graphql.Marshaler {
+	return ec._SavedSearch(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSavedSearch2ᚕᚖgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐStoredSearchᚄ(ctx context.Context, sel ast.SelectionSet, v []*notifications.StoredSearch) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSavedSearch2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐStoredSearch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSavedSearch2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋnotificationsᚐStoredSearch(ctx context.Context, sel ast.SelectionSet, v *notifications.StoredSearch) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SavedSearch!")
+		return graphql.Null
+	}
+	return ec._SavedSearch(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSavedSearchFilter2githubᚗcomᚋbacninhᚋthuviensoᚋsearchᚐFilter(ctx context.Context, sel ast.SelectionSet, v search.Filter) graphql.Marshaler {
+	return ec._SavedSearchFilter(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNSearchConnection2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSearchConnection(ctx context.Context, sel ast.SelectionSet, v *model.SearchConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SearchConnection!")
@@ -32225,6 +34696,19 @@ func (ec *executionContext) marshalNSearchEdge2ᚖgithubᚗcomᚋbacninhᚋthuvi
 		return graphql.Null
 	}
 	return ec._SearchEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSendBroadcastInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSendBroadcastInput(ctx context.Context, v any) (model.SendBroadcastInput, error) {
+	res, err := ec.unmarshalInputSendBroadcastInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSendBroadcastPayload2ᚖgithubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSendBroadcastPayload(ctx context.Context, sel ast.SelectionSet, v *model.SendBroadcastPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SendBroadcastPayload!")
+		return graphql.Null
+	}
+	return ec._SendBroadcastPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSetCardSymbologyInput2githubᚗcomᚋbacninhᚋthuviensoᚋgraphᚋmodelᚐSetCardSymbologyInput(ctx context.Context, v any) (model.SetCardSymbologyInput, error) {

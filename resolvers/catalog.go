@@ -35,14 +35,21 @@ func searchRequest(query string, f *model.SearchFilter, sort search.Sort, first 
 	if first != nil && *first == 0 {
 		req.First = -1 // an explicit 0 is not "the default": let search refuse or return nothing
 	}
-	if f != nil {
-		req.Filter = search.Filter{LibraryIDs: f.LibraryIds, Districts: f.Districts, Formats: f.Formats, Languages: f.Languages,
-			YearFrom: deref(f.YearFrom), YearTo: deref(f.YearTo), Subject: deref(f.Subject), AvailableAt: deref(f.AvailableAt)}
-		for _, t := range f.LibraryTypes {
-			req.Filter.LibraryTypes = append(req.Filter.LibraryTypes, string(t))
-		}
-	}
+	req.Filter = searchFilter(f)
 	return req
+}
+
+// searchFilter converts the schema's filter (nil: none).
+func searchFilter(f *model.SearchFilter) search.Filter {
+	if f == nil {
+		return search.Filter{}
+	}
+	out := search.Filter{LibraryIDs: f.LibraryIds, Districts: f.Districts, Formats: f.Formats, Languages: f.Languages,
+		YearFrom: deref(f.YearFrom), YearTo: deref(f.YearTo), Subject: deref(f.Subject), AvailableAt: deref(f.AvailableAt)}
+	for _, t := range f.LibraryTypes {
+		out.LibraryTypes = append(out.LibraryTypes, string(t))
+	}
+	return out
 }
 
 // selects reports whether the client asked for field among the current

@@ -74,3 +74,11 @@ func nonEmpty(s string) *string {
 	}
 	return &s
 }
+
+// nonZero is nil for 0 and the address of n otherwise.
+func nonZero(n int) *int {
+	if n == 0 {
+		return nil
+	}
+	return &n
+}

@@ -71,3 +71,28 @@ func nilIfAbsent[T any](s []T) *[]T {
 	}
 	return &s
 }
+
+// broadcasts is a page of the messages sent to readers.
+func (r *Resolver) broadcasts(ctx context.Context, libraryID *string, first *int, after *string) (*model.BroadcastConnection, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.BroadcastConnection{Edges: []*model.BroadcastEdge{}}
+	if n == 0 {
+		return conn, nil
+	}
+	p, err := r.NotificationService.Broadcasts(ctx, a, deref(libraryID), n, deref(after))
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range p.Broadcasts {
+		conn.Edges = append(conn.Edges, &model.BroadcastEdge{Cursor: notifications.BroadcastCursor(b), Node: *b})
+	}
+	conn.PageInfo = keysetPageInfo(p.HasNextPage, deref(after) != "", len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
+	return conn, nil
+}

@@ -50,6 +50,24 @@ func (r *accountResolver) Language(ctx context.Context, obj *auth.Account) (mode
 	return model.Language(obj.Language), nil
 }
 
+// Library is the resolver for the library field.
+func (r *broadcastResolver) Library(ctx context.Context, obj *notifications.Broadcast) (*library.Library, error) {
+	if obj.LibraryID == "" {
+		return nil, nil
+	}
+	return nullIfNotFound(r.library(ctx, obj.LibraryID))
+}
+
+// TitleEn is the resolver for the titleEn field.
+func (r *broadcastResolver) TitleEn(ctx context.Context, obj *notifications.Broadcast) (*string, error) {
+	return nonEmpty(obj.TitleEn), nil
+}
+
+// BodyEn is the resolver for the bodyEn field.
+func (r *broadcastResolver) BodyEn(ctx context.Context, obj *notifications.Broadcast) (*string, error) {
+	return nonEmpty(obj.BodyEn), nil
+}
+
 // Pass is the resolver for the pass field.
 func (r *cardVerificationResolver) Pass(ctx context.Context, obj *cardsvc.Verification) (model.CardPass, error) {
 	return cardPass(obj.Pass), nil
@@ -875,6 +893,46 @@ func (r *mutationResolver) DeleteReadingHistoryEntry(ctx context.Context, input 
 	return &model.DeleteReadingHistoryEntryPayload{ID: input.ID}, nil
 }
 
+// SendBroadcast is the resolver for the sendBroadcast field.
+func (r *mutationResolver) SendBroadcast(ctx context.Context, input model.SendBroadcastInput) (*model.SendBroadcastPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := r.NotificationService.SendBroadcast(ctx, a, notifications.BroadcastInput{LibraryID: deref(input.LibraryID),
+		Title: input.Title, Body: input.Body, TitleEn: deref(input.TitleEn), BodyEn: deref(input.BodyEn), IdempotencyKey: deref(input.IdempotencyKey)})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SendBroadcastPayload{Broadcast: *b}, nil
+}
+
+// SaveSearch is the resolver for the saveSearch field.
+func (r *mutationResolver) SaveSearch(ctx context.Context, input model.SaveSearchInput) (*model.SaveSearchPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := r.NotificationService.SaveSearch(ctx, a, notifications.SaveSearchInput{Name: input.Name, Query: input.Query,
+		Filter: searchFilter(input.Filter)})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SaveSearchPayload{SavedSearch: *ss}, nil
+}
+
+// DeleteSavedSearch is the resolver for the deleteSavedSearch field.
+func (r *mutationResolver) DeleteSavedSearch(ctx context.Context, input model.DeleteSavedSearchInput) (*model.DeleteSavedSearchPayload, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.NotificationService.DeleteSavedSearch(ctx, a, input.ID); err != nil {
+		return nil, err
+	}
+	return &model.DeleteSavedSearchPayload{ID: input.ID}, nil
+}
+
 // Title is the resolver for the title field.
 func (r *notificationResolver) Title(ctx context.Context, obj *notifications.Notification) (string, error) {
 	return notifications.Render(obj, locale.From(ctx)).Title, nil
@@ -1183,6 +1241,20 @@ func (r *queryResolver) PullList(ctx context.Context, libraryID string) ([]*circ
 	return r.CirculationService.PullList(ctx, a, libraryID)
 }
 
+// Broadcasts is the resolver for the broadcasts field.
+func (r *queryResolver) Broadcasts(ctx context.Context, libraryID *string, first *int, after *string) (*model.BroadcastConnection, error) {
+	return r.broadcasts(ctx, libraryID, first, after)
+}
+
+// SavedSearches is the resolver for the savedSearches field.
+func (r *queryResolver) SavedSearches(ctx context.Context) ([]*notifications.StoredSearch, error) {
+	a, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.NotificationService.SavedSearches(ctx, a)
+}
+
 // Work is the resolver for the work field.
 func (r *readingHistoryEntryResolver) Work(ctx context.Context, obj *circulation.HistoryEntry) (*catalog.StoredWork, error) {
 	return nullIfNotFound(r.loadersFor(ctx).work.Load(ctx, obj.WorkID))
@@ -1194,6 +1266,35 @@ func (r *readingHistorySettingResolver) UpdatedAt(ctx context.Context, obj *circ
 		return nil, nil
 	}
 	return &obj.UpdatedAt, nil
+}
+
+// LibraryTypes is the resolver for the libraryTypes field.
+func (r *savedSearchFilterResolver) LibraryTypes(ctx context.Context, obj *search.Filter) ([]library.Type, error) {
+	out := make([]library.Type, len(obj.LibraryTypes))
+	for i, t := range obj.LibraryTypes {
+		out[i] = library.Type(t)
+	}
+	return out, nil
+}
+
+// YearFrom is the resolver for the yearFrom field.
+func (r *savedSearchFilterResolver) YearFrom(ctx context.Context, obj *search.Filter) (*int, error) {
+	return nonZero(obj.YearFrom), nil
+}
+
+// YearTo is the resolver for the yearTo field.
+func (r *savedSearchFilterResolver) YearTo(ctx context.Context, obj *search.Filter) (*int, error) {
+	return nonZero(obj.YearTo), nil
+}
+
+// Subject is the resolver for the subject field.
+func (r *savedSearchFilterResolver) Subject(ctx context.Context, obj *search.Filter) (*string, error) {
+	return nonEmpty(obj.Subject), nil
+}
+
+// AvailableAt is the resolver for the availableAt field.
+func (r *savedSearchFilterResolver) AvailableAt(ctx context.Context, obj *search.Filter) (*string, error) {
+	return nonEmpty(obj.AvailableAt), nil
 }
 
 // NotificationReceived is the resolver for the notificationReceived field.
@@ -1301,6 +1402,9 @@ func (r *workResolver) Ebooks(ctx context.Context, obj *catalog.StoredWork) ([]*
 // Account returns graph.AccountResolver implementation.
 func (r *Resolver) Account() graph.AccountResolver { return &accountResolver{r} }
 
+// Broadcast returns graph.BroadcastResolver implementation.
+func (r *Resolver) Broadcast() graph.BroadcastResolver { return &broadcastResolver{r} }
+
 // CardVerification returns graph.CardVerificationResolver implementation.
 func (r *Resolver) CardVerification() graph.CardVerificationResolver {
 	return &cardVerificationResolver{r}
@@ -1378,6 +1482,11 @@ func (r *Resolver) ReadingHistorySetting() graph.ReadingHistorySettingResolver {
 	return &readingHistorySettingResolver{r}
 }
 
+// SavedSearchFilter returns graph.SavedSearchFilterResolver implementation.
+func (r *Resolver) SavedSearchFilter() graph.SavedSearchFilterResolver {
+	return &savedSearchFilterResolver{r}
+}
+
 // Subscription returns graph.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
@@ -1386,6 +1495,7 @@ func (r *Resolver) Work() graph.WorkResolver { return &workResolver{r} }
 
 type (
 	accountResolver                 struct{ *Resolver }
+	broadcastResolver               struct{ *Resolver }
 	cardVerificationResolver        struct{ *Resolver }
 	catalogRecordResolver           struct{ *Resolver }
 	digitalCardResolver             struct{ *Resolver }
@@ -1409,6 +1519,7 @@ type (
 	queryResolver                   struct{ *Resolver }
 	readingHistoryEntryResolver     struct{ *Resolver }
 	readingHistorySettingResolver   struct{ *Resolver }
+	savedSearchFilterResolver       struct{ *Resolver }
 	subscriptionResolver            struct{ *Resolver }
 	workResolver                    struct{ *Resolver }
 )

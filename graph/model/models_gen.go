@@ -145,6 +145,22 @@ type BorrowEbookPayload struct {
 	Hold *ebooks.HoldStatus `json:"hold,omitempty"`
 }
 
+// A page of broadcasts.
+type BroadcastConnection struct {
+	// Broadcasts on this page.
+	Edges []*BroadcastEdge `json:"edges"`
+	// Where this page is.
+	PageInfo PageInfo `json:"pageInfo"`
+}
+
+// One broadcast of a page.
+type BroadcastEdge struct {
+	// Where to continue after this one.
+	Cursor string `json:"cursor"`
+	// The broadcast.
+	Node notifications.Broadcast `json:"node"`
+}
+
 // Names a link.
 type CardLinkInput struct {
 	// The guardian's account id.
@@ -248,6 +264,18 @@ type DeleteReadingHistoryEntryInput struct {
 // A deleted entry.
 type DeleteReadingHistoryEntryPayload struct {
 	// The entry's id.
+	ID string `json:"id"`
+}
+
+// Input of deleteSavedSearch.
+type DeleteSavedSearchInput struct {
+	// The saved search.
+	ID string `json:"id"`
+}
+
+// A deleted saved search.
+type DeleteSavedSearchPayload struct {
+	// Its id.
 	ID string `json:"id"`
 }
 
@@ -773,6 +801,22 @@ type ReturnEbookInput struct {
 	LoanID string `json:"loanId"`
 }
 
+// Input of saveSearch.
+type SaveSearchInput struct {
+	// A name for it, unique among the reader's saved searches.
+	Name string `json:"name"`
+	// The words to search.
+	Query string `json:"query"`
+	// The filter to search with.
+	Filter *SearchFilter `json:"filter,omitempty"`
+}
+
+// The saved search.
+type SaveSearchPayload struct {
+	// The saved search.
+	SavedSearch notifications.StoredSearch `json:"savedSearch"`
+}
+
 // A page of search results.
 type SearchConnection struct {
 	// The works of this page.
@@ -817,6 +861,28 @@ type SearchFilter struct {
 	Subject *string `json:"subject,omitempty"`
 	// Works with a copy on the shelf now at this library.
 	AvailableAt *string `json:"availableAt,omitempty"`
+}
+
+// Input of sendBroadcast.
+type SendBroadcastInput struct {
+	// The library whose readers get it; the librarian's own when omitted (admins: omitted means everyone).
+	LibraryID *string `json:"libraryId,omitempty"`
+	// Title (Vietnamese), at most 100 letters.
+	Title string `json:"title"`
+	// Text (Vietnamese), at most 1,000 letters.
+	Body string `json:"body"`
+	// Title in English.
+	TitleEn *string `json:"titleEn,omitempty"`
+	// Text in English.
+	BodyEn *string `json:"bodyEn,omitempty"`
+	// Any string unique to this message; a retry with the same key sends it once.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+// The sent broadcast.
+type SendBroadcastPayload struct {
+	// The broadcast (delivered in the background).
+	Broadcast notifications.Broadcast `json:"broadcast"`
 }
 
 // Input of setCardSymbology.
