@@ -283,20 +283,11 @@ func (s *CirculationStore) ActiveHoldsForWork(ctx context.Context, workID string
 	return hs, nil
 }
 
-// ActiveHoldCounts implements circulation.Store (counted here: FerretDB's
-// $group is not to be trusted).
+// ActiveHoldCounts implements circulation.Store.
 func (s *CirculationStore) ActiveHoldCounts(ctx context.Context, workIDs []string) (map[string]int, error) {
-	out := map[string]int{}
-	if len(workIDs) == 0 {
-		return out, nil
-	}
-	ids, err := findCirc(ctx, s.holds, bson.D{{Key: "workId", Value: bson.D{{Key: "$in", Value: workIDs}}}, activeHold},
-		options.Find().SetProjection(bson.D{{Key: "workId", Value: 1}}), func(d *circHoldDoc) string { return d.WorkID })
+	out, err := countActiveHolds(ctx, s.holds, "workId", workIDs)
 	if err != nil {
 		return nil, fmt.Errorf("hold counts: %w", err)
-	}
-	for _, id := range ids {
-		out[id]++
 	}
 	return out, nil
 }

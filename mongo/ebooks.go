@@ -783,19 +783,32 @@ func (s *EbookStore) ActiveHoldsForTitle(ctx context.Context, titleID string) ([
 	return hs, nil
 }
 
-// ActiveHoldCounts implements ebooks.Store (counted here: FerretDB's
-// $group is not to be trusted).
+// ActiveHoldCounts implements ebooks.Store.
 func (s *EbookStore) ActiveHoldCounts(ctx context.Context, titleIDs []string) (map[string]int, error) {
-	out := map[string]int{}
-	if len(titleIDs) == 0 {
-		return out, nil
-	}
-	ids, err := findAs(ctx, s.holds, bson.D{{Key: "titleId", Value: inIDs(titleIDs)}, activeHold},
-		options.Find().SetProjection(bson.D{{Key: "titleId", Value: 1}}), func(d *holdDoc) (string, error) { return d.TitleID, nil })
+	out, err := countActiveHolds(ctx, s.holds, "titleId", titleIDs)
 	if err != nil {
 		return nil, fmt.Errorf("e-book hold counts: %w", err)
 	}
-	for _, id := range ids {
+	return out, nil
+}
+
+// countActiveHolds counts the active holds of each id in field (a work's or
+// a title's), for both lending domains. Counted here, one projected find:
+// FerretDB's $group is not to be trusted.
+func countActiveHolds(ctx context.Context, holds *mongodrv.Collection, field string, ids []string) (map[string]int, error) {
+	out := map[string]int{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	found, err := findAs(ctx, holds, bson.D{{Key: field, Value: inIDs(ids)}, activeHold},
+		options.Find().SetProjection(bson.D{{Key: field, Value: 1}}), func(d *bson.M) (string, error) {
+			id, _ := (*d)[field].(string)
+			return id, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range found {
 		out[id]++
 	}
 	return out, nil
