@@ -154,17 +154,24 @@ func (s *CirculationStore) CreateHold(ctx context.Context, h *circulation.Hold) 
 // second hold on the work says more than a slot does.
 func (s *CirculationStore) holdConflict(ctx context.Context, h *circulation.Hold, reported error) error {
 	keys := holdKeys(h)
-	type taken struct{ idem, active bool }
-	t, err := circOne(ctx, s, func(r rowScanner) (t taken, err error) { return t, r.Scan(&t.idem, &t.active) },
-		`SELECT EXISTS (SELECT 1 FROM circ_holds WHERE idem_key = ?), EXISTS (SELECT 1 FROM circ_holds WHERE active_key = ?)`,
-		keys[0], keys[1])
+	return s.conflict(ctx, "circ_holds", keys[0], "active_key", keys[1], circulation.ErrAlreadyOnHold, reported)
+}
+
+// conflict names the constraint a hold or loan insert broke: a row with
+// the idempotency key (the request was made already), else a row with the
+// other key (otherErr), else what SQLite reported.
+func (s *CirculationStore) conflict(ctx context.Context, table string, idemKey any, otherColumn string, otherKey any, otherErr, reported error) error {
+	type taken struct{ idem, other bool }
+	t, err := circOne(ctx, s, func(r rowScanner) (t taken, err error) { return t, r.Scan(&t.idem, &t.other) },
+		`SELECT EXISTS (SELECT 1 FROM `+table+` WHERE idem_key = ?), EXISTS (SELECT 1 FROM `+table+` WHERE `+otherColumn+` = ?)`,
+		idemKey, otherKey)
 	switch {
 	case err != nil:
 		return fmt.Errorf("%w (and looking for the cause: %w)", reported, err)
 	case t.idem:
 		return circulation.ErrIdempotencyKeyUsed
-	case t.active:
-		return circulation.ErrAlreadyOnHold
+	case t.other:
+		return otherErr
 	}
 	return reported
 }
@@ -298,11 +305,8 @@ func (s *CirculationStore) UpdateHold(ctx context.Context, h *circulation.Hold) 
 	if err != nil {
 		return fmt.Errorf("updating hold %s: %w", h.ID, circWriteError(err, circulation.ErrAlreadyOnHold))
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := s.Hold(ctx, h.ID); err != nil {
-			return err
-		}
-		return fmt.Errorf("updating hold %s: %w", h.ID, circulation.ErrStale)
+	if err := compareAndSet(res, func() error { _, err := s.Hold(ctx, h.ID); return err }, "updating hold "+h.ID, circulation.ErrStale); err != nil {
+		return err
 	}
 	h.Version++
 	return nil
@@ -371,19 +375,7 @@ func (s *CirculationStore) CreateLoan(ctx context.Context, l *circulation.Loan) 
 // constraint: a reused key or a copy on loan says more than the slot.
 func (s *CirculationStore) loanConflict(ctx context.Context, l *circulation.Loan, reported error) error {
 	keys := loanKeys(l)
-	type taken struct{ idem, copy bool }
-	t, err := circOne(ctx, s, func(r rowScanner) (t taken, err error) { return t, r.Scan(&t.idem, &t.copy) },
-		`SELECT EXISTS (SELECT 1 FROM circ_loans WHERE idem_key = ?), EXISTS (SELECT 1 FROM circ_loans WHERE copy_key = ?)`,
-		keys[0], keys[1])
-	switch {
-	case err != nil:
-		return fmt.Errorf("%w (and looking for the cause: %w)", reported, err)
-	case t.idem:
-		return circulation.ErrIdempotencyKeyUsed
-	case t.copy:
-		return circulation.ErrCopyOnLoan
-	}
-	return reported
+	return s.conflict(ctx, "circ_loans", keys[0], "copy_key", keys[1], circulation.ErrCopyOnLoan, reported)
 }
 
 func (s *CirculationStore) oneLoan(ctx context.Context, what, where string, args ...any) (*circulation.Loan, error) {
@@ -487,11 +479,8 @@ func (s *CirculationStore) UpdateLoan(ctx context.Context, l *circulation.Loan) 
 	if err != nil {
 		return fmt.Errorf("updating loan %s: %w", l.ID, circWriteError(err, circulation.ErrCopyOnLoan))
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := s.Loan(ctx, l.ID); err != nil {
-			return err
-		}
-		return fmt.Errorf("updating loan %s: %w", l.ID, circulation.ErrStale)
+	if err := compareAndSet(res, func() error { _, err := s.Loan(ctx, l.ID); return err }, "updating loan "+l.ID, circulation.ErrStale); err != nil {
+		return err
 	}
 	l.Version++
 	return nil

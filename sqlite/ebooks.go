@@ -569,11 +569,8 @@ func (s *EbookStore) UpdateLoan(ctx context.Context, l *ebooks.Loan) error {
 	if err != nil {
 		return fmt.Errorf("updating e-book loan %s: %w", l.ID, loanWriteError(err, ebooks.ErrAlreadyBorrowed))
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := s.Loan(ctx, l.ID); err != nil {
-			return err
-		}
-		return fmt.Errorf("updating e-book loan %s: %w", l.ID, ebooks.ErrStale)
+	if err := compareAndSet(res, func() error { _, err := s.Loan(ctx, l.ID); return err }, "updating e-book loan "+l.ID, ebooks.ErrStale); err != nil {
+		return err
 	}
 	l.Version++
 	return nil
@@ -755,11 +752,8 @@ func (s *EbookStore) UpdateHold(ctx context.Context, h *ebooks.Hold) error {
 	if err != nil {
 		return fmt.Errorf("updating e-book hold %s: %w", h.ID, loanWriteError(err, ebooks.ErrAlreadyOnHold))
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := s.Hold(ctx, h.ID); err != nil {
-			return err
-		}
-		return fmt.Errorf("updating e-book hold %s: %w", h.ID, ebooks.ErrStale)
+	if err := compareAndSet(res, func() error { _, err := s.Hold(ctx, h.ID); return err }, "updating e-book hold "+h.ID, ebooks.ErrStale); err != nil {
+		return err
 	}
 	h.Version++
 	return nil

@@ -352,3 +352,16 @@ func jsonArray(ids []string) string {
 	b, _ := json.Marshal(ids) // a []string always encodes
 	return string(b)
 }
+
+// compareAndSet finishes an UPDATE guarded by the row's version: when it
+// changed no row, the row is either gone (the error of exists, NOT_FOUND)
+// or was changed meanwhile (stale, wrapped with what).
+func compareAndSet(res sql.Result, exists func() error, what string, stale error) error {
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	if err := exists(); err != nil {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, stale)
+}
