@@ -63,6 +63,30 @@ func selects(ctx context.Context, field string) bool {
 	return false
 }
 
+// selectsPath reports whether the client asked for the field at path below
+// the current field (e.g. "edges", "node", "holdings").
+func selectsPath(ctx context.Context, path ...string) bool {
+	opCtx := graphql.GetOperationContext(ctx)
+	fields := graphql.CollectFieldsCtx(ctx, nil)
+	for i, name := range path {
+		var next []graphql.CollectedField
+		found := false
+		for _, f := range fields {
+			if f.Name == name {
+				if i == len(path)-1 {
+					return true
+				}
+				next, found = append(next, graphql.CollectFields(opCtx, f.Selections, nil)...), true
+			}
+		}
+		if !found {
+			return false
+		}
+		fields = next
+	}
+	return false
+}
+
 // searchConnection runs a search and loads the page's works in one batch.
 func (r *Resolver) searchConnection(ctx context.Context, req search.Request) (*model.SearchConnection, error) {
 	if req.First < 0 {
@@ -80,6 +104,15 @@ func (r *Resolver) searchConnection(ctx context.Context, req search.Request) (*m
 		ids[i] = h.ID
 	}
 	works, err := r.loadersFor(ctx).work.LoadAll(ctx, ids)
+	// The page's copies and records in one batch each, when asked for: the
+	// per-work fields then find them loaded, however their goroutines are
+	// scheduled (a loader's batch window alone splits under load).
+	if selectsPath(ctx, "edges", "node", "holdings") || selectsPath(ctx, "edges", "node", "availability") {
+		_, _ = r.loadersFor(ctx).itemsByWork.LoadAll(ctx, ids) // errors surface on the fields
+	}
+	if selectsPath(ctx, "edges", "node", "records") {
+		_, _ = r.loadersFor(ctx).recordsByWork.LoadAll(ctx, ids)
+	}
 	var errs dataloadgen.ErrorSlice
 	if err != nil && !errors.As(err, &errs) {
 		return nil, fmt.Errorf("search: %w", err)
