@@ -477,6 +477,19 @@ func (s *Service) reserve(ctx context.Context, h *Hold, l *License, now time.Tim
 	c := *h
 	c.State, c.LicenseID, c.ReservedAt, c.ReservedUntil = HoldReserved, l.ID, &now, &until
 	if err := s.store.UpdateHold(ctx, &c); err != nil {
+		if errors.Is(err, ErrStale) {
+			// A racing call (another return serving the queue, another
+			// instance's expiry pass) may have reserved this very copy for
+			// h: the seat's holder is the hold, so AcquireSeat gave both
+			// calls the one seat, and it is the winner's to keep.
+			cur, gerr := s.store.Hold(ctx, h.ID)
+			if gerr != nil {
+				return false, gerr
+			}
+			if cur.State == HoldReserved && cur.LicenseID == l.ID {
+				return true, nil
+			}
+		}
 		if _, rerr := s.store.ReleaseSeat(ctx, l.ID, h.ID); rerr != nil {
 			return false, errors.Join(err, rerr)
 		}

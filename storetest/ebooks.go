@@ -1002,5 +1002,55 @@ func ebookConcurrencyTests(o Options) []test {
 				e.exact("title "+idf("t", i), ls[0].ID)
 			}
 		}},
+		{"Concurrency/EbookCopiesReturnedAtOnceAreReservedOncePerHold", func(t *testing.T, s *store.Set) {
+			// Every return serves the queue, and so does every instance's
+			// expiry pass: racing, they reserve the same copy for the same
+			// first hold. The loser must not give back the copy the winner
+			// reserved (a RESERVED hold holding nothing, a copy lent twice).
+			const copies, waiting, runners = 4, 6, 3
+			rounds := 5
+			if o.SerialisedCommands {
+				rounds = 2 // FerretDB serialises every command: each round takes seconds
+			}
+			e := newEbookEnv(t, s)
+			ctx := t.Context()
+			for round := range rounds {
+				title := idf("t", round)
+				rs := e.readers(title+"-r", copies+waiting, "lib-tuson")
+				e.title(title)
+				lic := e.license(title, ebooks.License{Model: ebooks.MeteredCheckouts, Concurrency: copies, CheckoutsTotal: 100})
+				loans := make([]*ebooks.Loan, copies)
+				for i := range copies {
+					loans[i] = e.borrow(rs[i], title)
+				}
+				for _, r := range rs[copies:] {
+					e.hold(r, title)
+				}
+				errs := race(copies+runners, func(i int) error {
+					if i < copies {
+						_, err := e.svc.Return(ctx, rs[i], loans[i].ID)
+						return err
+					}
+					_, err := e.svc.RunExpiry(ctx, e.clock.Now())
+					return err
+				})
+				for i, err := range errs {
+					must(t, fmt.Sprintf("round %d, goroutine %d", round, i), err)
+				}
+				l := e.exact(fmt.Sprintf("round %d, after the returns", round), lic.ID)
+				queue, err := s.Ebooks.ActiveHoldsForTitle(ctx, title)
+				must(t, "ActiveHoldsForTitle", err)
+				reserved := 0
+				for _, h := range queue {
+					if h.State == ebooks.HoldReserved {
+						reserved++
+					}
+				}
+				if reserved != copies || l.InUse != copies || l.CheckoutsLeft != 100-copies-reserved {
+					t.Fatalf("round %d: %d holds reserved, %d copies in use, %d checkouts left; want %d, %d, %d",
+						round, reserved, l.InUse, l.CheckoutsLeft, copies, copies, 100-copies-copies)
+				}
+			}
+		}},
 	}
 }
