@@ -318,21 +318,20 @@ func bigrams(q Query) []query.Query {
 	return out
 }
 
-// textQuery builds the query of a non-empty parsed query. With all set
-// every word, phrase and ISBN is required; otherwise any one suffices (the
+// textQuery builds the two halves of a non-empty parsed query: match
+// decides which works are results, score ranks them. With all set every
+// word, phrase and ISBN is required; otherwise any one suffices (the
 // fallback when requiring all finds nothing).
 //
-// Matching and scoring are separate clauses. A word is required in the
-// field that folds every searchable text together (fAny): one postings list
-// a word, so the conjunction is cheap even for syllables half the catalogue
-// contains. The per-field clauses (wordQuery) and the title's syllable pairs
-// are optional and only score the documents that match; their boosts rank
-// the fields. The fAny clauses carry a token boost so that they add next to
-// nothing to the score.
+// A word is required in the field that folds every searchable text
+// together (fAny): one postings list a word, so matching is a conjunction
+// of a few bitmaps even for syllables half the catalogue contains. The
+// per-field clauses (wordQuery) and the title's syllable pairs only score;
+// their boosts rank the fields. Phrases and ISBNs both match and score.
 //
 // frequent names the folded words scored on the title only.
-func textQuery(q Query, all bool, frequent map[string]bool) query.Query {
-	var match, score []query.Query
+func textQuery(q Query, all bool, frequent map[string]bool) (match query.Query, score []query.Query) {
+	var must []query.Query
 	seen := map[string]bool{}
 	for _, w := range q.Words {
 		if seen[w.Exact] {
@@ -342,30 +341,46 @@ func textQuery(q Query, all bool, frequent map[string]bool) query.Query {
 		score = append(score, wordQuery(w, frequent[w.Folded]))
 		if !seen["\x00"+w.Folded] {
 			seen["\x00"+w.Folded] = true
-			match = append(match, term(fAny, w.Folded, boostAny))
+			must = append(must, term(fAny, w.Folded, boostAny))
 		}
 	}
 	for _, p := range q.Phrases {
-		match = append(match, phraseQuery(p))
+		pq := phraseQuery(p)
+		must, score = append(must, pq), append(score, pq)
 	}
 	for _, i := range q.ISBNs {
-		match = append(match, term(fISBN, i, boostISBN))
+		t := term(fISBN, i, boostISBN)
+		must, score = append(must, t), append(score, t)
 	}
 	score = append(score, bigrams(q)...)
-	var must query.Query
 	switch {
-	case len(match) == 1:
-		must = match[0]
+	case len(must) == 1:
+		match = must[0]
 	case all:
-		must = bleve.NewConjunctionQuery(match...)
+		match = bleve.NewConjunctionQuery(must...)
 	default:
-		must = bleve.NewDisjunctionQuery(match...)
+		match = bleve.NewDisjunctionQuery(must...)
 	}
-	if len(score) == 0 {
-		return must
+	return match, score
+}
+
+// highlightQuery matches the words and phrases of q in the fields a hit's
+// highlights show (title, subtitle, authors), in both forms. It only finds
+// locations on a page already chosen: a work it does not match simply has
+// no highlights. It is nil when q has nothing to highlight.
+func highlightQuery(q Query) query.Query {
+	var qs []query.Query
+	for _, w := range q.Words {
+		qs = append(qs,
+			term(fTitle, w.Exact, 1), term(fTitleFolded, w.Folded, 1),
+			term(fSubtitle, w.Folded, 1),
+			term(fAuthors, w.Exact, 1), term(fAuthorsFolded, w.Folded, 1))
 	}
-	b := bleve.NewBooleanQuery()
-	b.AddMust(must)
-	b.AddShould(score...)
-	return b
+	for _, p := range q.Phrases {
+		qs = append(qs, phraseQuery(p))
+	}
+	if len(qs) == 0 {
+		return nil // only ISBNs: nothing to highlight
+	}
+	return bleve.NewDisjunctionQuery(qs...)
 }

@@ -12,8 +12,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/mapping"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 
 	thuvienso "github.com/bacninh/thuvienso"
 	"github.com/bacninh/thuvienso/catalog"
@@ -146,6 +148,9 @@ type Hit struct {
 	// and "authors" (each matching author). Fields without a match are
 	// absent.
 	Highlights map[string][]string
+
+	// position is the hit's sort values, which its cursor holds.
+	position []string
 }
 
 // FacetValue is one value of a facet and how many matching works have it.
@@ -222,23 +227,13 @@ func decodeCursor(s string, sort Sort, n int) (cursor, error) {
 	return c, nil
 }
 
-// sortOrder returns Bleve's sort for s. Every order ends with the document
-// ID, so that no two hits compare equal and search_after never skips or
-// repeats one.
-func sortOrder(s Sort) bsearch.SortOrder {
-	str := func(field string, desc bool) *bsearch.SortField {
-		return &bsearch.SortField{Field: field, Desc: desc, Type: bsearch.SortFieldAsString,
-			Mode: bsearch.SortFieldDefault, Missing: bsearch.SortFieldMissingLast}
+// cursorLen is the number of sort values a cursor of s holds: the score
+// or sort keys, then the work ID that breaks ties (see keyOrder).
+func cursorLen(s Sort) int {
+	if s == SortNewest {
+		return 3
 	}
-	id := &bsearch.SortDocID{}
-	switch s {
-	case SortNewest:
-		return bsearch.SortOrder{str(fYearSort, true), str(fTitleSort, false), id}
-	case SortTitle:
-		return bsearch.SortOrder{str(fTitleSort, false), id}
-	default:
-		return bsearch.SortOrder{&bsearch.SortScore{Desc: true}, id}
-	}
+	return 2
 }
 
 // filterQuery returns the conjunction of f's conditions, nil when f is
@@ -343,7 +338,7 @@ func (x *Index) search(ctx context.Context, req Request, alwaysRelaxed bool) (*R
 	var after cursor
 	if req.After != "" {
 		var err error
-		if after, err = decodeCursor(req.After, mode, len(sortOrder(mode))); err != nil {
+		if after, err = decodeCursor(req.After, mode, cursorLen(mode)); err != nil {
 			return nil, err
 		}
 	}
@@ -352,88 +347,237 @@ func (x *Index) search(ctx context.Context, req Request, alwaysRelaxed bool) (*R
 		return nil, err
 	}
 
-	var frequent map[string]bool
-	if !pq.Empty() {
-		if frequent, err = x.frequentWords(ctx, pq.Words); err != nil {
-			return nil, err
-		}
+	adv, err := x.b.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
 	}
-	run := func(relaxed bool) (*bleve.SearchResult, error) {
-		var main query.Query
-		if pq.Empty() {
-			main = bleve.NewMatchAllQuery()
-		} else {
-			main = textQuery(pq, !relaxed, frequent)
-		}
-		q := main
-		if filter != nil {
-			b := bleve.NewBooleanQuery()
-			b.AddMust(main)
-			b.AddFilter(filter)
-			q = b
-		}
-		br := bleve.NewSearchRequestOptions(q, size+1, 0, false)
-		br.SortByCustom(sortOrder(mode)) // fresh: sort fields keep per-search state
-		br.Fields = []string{fTitle}
-		if mode != SortRelevance {
-			br.Score = bleve.ScoreNone
-		}
-		if req.After != "" {
-			br.SetSearchAfter(after.After)
-		}
-		for _, f := range req.Facets {
-			br.AddFacet(string(f), bleve.NewFacetRequest(facetFields[f], facetSize))
-		}
-		res, err := x.b.SearchInContext(ctx, br)
-		if err != nil {
-			return nil, fmt.Errorf("search %q: %w", req.Query, err)
-		}
-		return res, nil
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
 	}
-
-	relaxed := after.Relaxed || alwaysRelaxed
-	res, err := run(relaxed)
+	defer r.Close()
+	cols, err := x.columns.forReader(r)
 	if err != nil {
 		return nil, err
 	}
-	if res.Total == 0 && !relaxed && req.After == "" && pq.terms() > 1 {
-		relaxed = true
-		if res, err = run(true); err != nil {
+	var frequent map[string]bool
+	if !pq.Empty() {
+		if frequent, err = frequentWords(ctx, r, pq.Words); err != nil {
 			return nil, err
 		}
 	}
-
-	out := &Result{TotalCount: int(res.Total), Relaxed: relaxed}
-	hits := res.Hits
-	if len(hits) > size {
-		hits, out.HasNextPage = hits[:size], true
-	}
-	out.Hits = make([]Hit, len(hits))
-	for i, h := range hits {
-		c := cursor{V: 1, Sort: mode, Relaxed: relaxed, After: make([]string, len(h.Sort))}
-		copy(c.After, h.Sort)
-		if mode == SortRelevance {
-			c.After[0] = strconv.FormatFloat(h.Score, 'g', -1, 64)
+	p := &pass{x: x, r: r, cols: cols, size: size, mode: mode, after: after, facets: req.Facets, facetSize: facetSize}
+	relaxed := after.Relaxed || alwaysRelaxed
+	var match query.Query
+	var score []query.Query
+	run := func() (*Result, error) {
+		if !pq.Empty() {
+			match, score = textQuery(pq, !relaxed, frequent)
 		}
-		out.Hits[i] = Hit{ID: h.ID, Score: h.Score, Cursor: c.encode()}
-		if t, ok := h.Fields[fTitle].(string); ok {
-			out.Hits[i].Title = t
+		return p.run(ctx, match, score, filter)
+	}
+	out, err := run()
+	if err != nil {
+		return nil, err
+	}
+	if out.TotalCount == 0 && !relaxed && req.After == "" && pq.terms() > 1 {
+		relaxed = true
+		if out, err = run(); err != nil {
+			return nil, err
+		}
+	}
+	out.Relaxed = relaxed
+
+	for i := range out.Hits {
+		h := &out.Hits[i]
+		c := cursor{V: 1, Sort: mode, Relaxed: relaxed, After: h.position}
+		h.Cursor = c.encode()
+		if h.Title, err = storedTitle(r, h.ID); err != nil {
+			return nil, fmt.Errorf("search: reading the title of %s: %w", h.ID, err)
 		}
 	}
 	if n := len(out.Hits); n > 0 {
 		out.EndCursor = out.Hits[n-1].Cursor
 	}
-	for _, f := range req.Facets {
-		out.Facets = append(out.Facets, facet(f, res.Facets[string(f)]))
-	}
-	if req.Highlight && !pq.Empty() && len(out.Hits) > 0 {
-		// Every field clause, frequent words included: on the page's few
-		// documents they cost nothing and they give the locations.
-		if err := x.highlight(ctx, textQuery(pq, !relaxed, nil), out.Hits); err != nil {
+	if hq := highlightQuery(pq); req.Highlight && hq != nil && len(out.Hits) > 0 {
+		if err := x.highlight(ctx, hq, out.Hits); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// pass is one search's reading of a snapshot (see scan.go for the passes).
+type pass struct {
+	x      *Index
+	r      index.IndexReader
+	cols   *snapshotColumns
+	size   int
+	mode   Sort
+	after  cursor
+	facets []FacetName
+	// facetSize is how many values each facet returns.
+	facetSize int
+}
+
+// run finds the page, the total and the facets of the works matching match
+// (nil: every work) and filter (nil: no filter), ranked by score under
+// RELEVANCE.
+func (p *pass) run(ctx context.Context, match query.Query, score []query.Query, filter query.Query) (*Result, error) {
+	found := and(match, filter)
+	var fc *facetCounter
+	if len(p.facets) > 0 {
+		fc = newFacetCounter(p.facets)
+	}
+	ranked := p.mode == SortRelevance && match != nil
+	var top *topKeyed
+	var scored chan scoredPage
+	if ranked {
+		// The rank pass does not need the match pass's results (only the
+		// tail does), so the two run side by side, on two cores when the
+		// machine has them free.
+		scored = make(chan scoredPage, 1)
+		go func() { scored <- p.scored(ctx, found, score) }()
+	} else {
+		order := orderTitle
+		if p.mode == SortNewest {
+			order = orderNewest
+		}
+		top = newTopKeyed(order, p.size+1, p.after.After)
+	}
+	out := &Result{}
+	err := p.x.scan(ctx, p.r, found, false, func(n uint64, _ float64) {
+		out.TotalCount++
+		sc, d := p.cols.locate(n)
+		if fc != nil {
+			fc.add(sc, d)
+		}
+		if top != nil {
+			top.add(sc, n, d, 0)
+		}
+	})
+	var page []keyed
+	order := orderRelevance
+	if ranked {
+		sp := <-scored // always received: the reader must outlive its searchers
+		if err == nil {
+			err = sp.err
+		}
+		if err == nil {
+			page, err = p.withTail(ctx, found, score, sp, out.TotalCount)
+		}
+	} else {
+		page, order = top.sorted(), top.order
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fc != nil {
+		out.Facets = fc.facets(p.x.columns, p.facetSize)
+	}
+	if len(page) > p.size {
+		page, out.HasNextPage = page[:p.size], true
+	}
+	out.Hits = make([]Hit, len(page))
+	for i := range page {
+		k := &page[i]
+		out.Hits[i] = Hit{ID: string(k.keys[order.count-1]), Score: k.score, position: order.cursorValues(k)}
+	}
+	return out, nil
+}
+
+// scoredPage is the outcome of the rank pass.
+type scoredPage struct {
+	page []keyed
+	// candidates counts the works that match a scoring clause.
+	candidates int
+	// skipped reports that the cursor is in the tail, so no scored work
+	// comes after it.
+	skipped bool
+	err     error
+}
+
+// scored runs the rank pass: the best scored works after the cursor, at
+// most a page and one more.
+func (p *pass) scored(ctx context.Context, found query.Query, score []query.Query) scoredPage {
+	after := p.after.After
+	if after != nil && after[0] == "0" { // a tail position (see withTail)
+		return scoredPage{skipped: true}
+	}
+	// Leapfrogging the two sides reads whichever is smaller: the few works
+	// matching every word of a long query, or the titles holding a word
+	// most of the catalogue mentions.
+	q := bleve.NewConjunctionQuery(onlyMatch{found}, bleve.NewDisjunctionQuery(score...))
+	top := newTopKeyed(orderRelevance, p.size+1, after)
+	var sp scoredPage
+	sp.err = p.x.scan(ctx, p.r, q, true, func(n uint64, s float64) {
+		sp.candidates++
+		sc, d := p.cols.locate(n)
+		top.add(sc, n, d, s)
+	})
+	sp.page = top.sorted()
+	return sp
+}
+
+// withTail completes a relevance page that the scored works do not fill
+// with the tail: the works no scoring clause matches, which score 0 and
+// follow every scored work, by ID. total counts every match.
+func (p *pass) withTail(ctx context.Context, found query.Query, score []query.Query, sp scoredPage, total int) ([]keyed, error) {
+	want := p.size + 1
+	if len(sp.page) == want || (!sp.skipped && sp.candidates == total) {
+		return sp.page, nil
+	}
+	var after []string
+	if sp.skipped {
+		after = p.after.After[1:]
+	}
+	tail := bleve.NewBooleanQuery()
+	tail.AddMust(found)
+	tail.AddMustNot(bleve.NewDisjunctionQuery(score...))
+	top := newTopKeyed(orderID, want-len(sp.page), after)
+	err := p.x.scan(ctx, p.r, tail, false, func(n uint64, _ float64) {
+		sc, d := p.cols.locate(n)
+		top.add(sc, n, d, 0)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return append(sp.page, top.sorted()...), nil
+}
+
+// onlyMatch is a query that matches as its query does and adds nothing to a
+// score: it is read unscored (so Bleve can merge its terms' postings into
+// one bitmap) and weighs nothing in the query norm, so a conjunction with
+// it scores exactly as its other side alone.
+type onlyMatch struct{ q query.Query }
+
+// Searcher implements query.Query.
+func (o onlyMatch) Searcher(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, _ bsearch.SearcherOptions) (bsearch.Searcher, error) {
+	s, err := o.q.Searcher(ctx, r, m, bsearch.SearcherOptions{Score: "none"})
+	if err != nil {
+		return nil, err
+	}
+	return zeroWeight{s}, nil
+}
+
+// zeroWeight is a searcher that takes no part in the query norm.
+type zeroWeight struct{ bsearch.Searcher }
+
+func (zeroWeight) Weight() float64      { return 0 }
+func (zeroWeight) SetQueryNorm(float64) {}
+
+// and is the conjunction of the non-nil queries of a and b; match-all when
+// both are nil.
+func and(a, b query.Query) query.Query {
+	switch {
+	case a == nil && b == nil:
+		return bleve.NewMatchAllQuery()
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return bleve.NewConjunctionQuery(a, b)
 }
 
 // frequentShare is the share of the catalogue above which a word counts as
@@ -441,20 +585,11 @@ func (x *Index) search(ctx context.Context, req Request, alwaysRelaxed bool) (*R
 const frequentShare = 0.05
 
 // frequentWords returns the folded words that more than frequentShare of
-// the documents contain.
-func (x *Index) frequentWords(ctx context.Context, words []Word) (map[string]bool, error) {
+// the documents of r contain.
+func frequentWords(ctx context.Context, r index.IndexReader, words []Word) (map[string]bool, error) {
 	if len(words) == 0 {
 		return nil, nil
 	}
-	adv, err := x.b.Advanced()
-	if err != nil {
-		return nil, fmt.Errorf("search: term statistics: %w", err)
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return nil, fmt.Errorf("search: term statistics: %w", err)
-	}
-	defer r.Close()
 	n, err := r.DocCount()
 	if err != nil {
 		return nil, fmt.Errorf("search: term statistics: %w", err)
@@ -474,26 +609,8 @@ func (x *Index) frequentWords(ctx context.Context, words []Word) (map[string]boo
 	return out, nil
 }
 
-// facet converts Bleve's facet result.
-func facet(name FacetName, fr *bsearch.FacetResult) Facet {
-	f := Facet{Name: name}
-	if fr == nil {
-		return f
-	}
-	f.Other, f.Missing = fr.Other, fr.Missing
-	if fr.Terms != nil {
-		for _, t := range fr.Terms.Terms() {
-			f.Values = append(f.Values, FacetValue{Value: t.Term, Count: t.Count})
-		}
-	}
-	if name == FacetDecade {
-		sort.Slice(f.Values, func(i, j int) bool { return f.Values[i].Value > f.Values[j].Value })
-	}
-	return f
-}
-
-// highlight fills the Highlights of hits. It runs main again restricted to
-// the page's documents with term locations on: asking for locations in the
+// highlight fills the Highlights of hits. It runs main restricted to the
+// page's documents with term locations on: asking for locations in the
 // main search would read them for every match, not only the page.
 func (x *Index) highlight(ctx context.Context, main query.Query, hits []Hit) error {
 	ids := make([]string, len(hits))

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"reflect"
@@ -680,5 +681,60 @@ func TestOpenOnDisk(t *testing.T) {
 	}
 	if _, err := Open(dir); !errors.Is(err, ErrIncompatible) {
 		t.Errorf("old index: %v, want ErrIncompatible", err)
+	}
+}
+
+// TestFrequentWordRanksTitlesFirstThenTheRest checks the ranking of a word
+// most of the catalogue mentions: works holding it in the title come first
+// by score; works mentioning it elsewhere follow, every one exactly once, in
+// a stable order that pages walk without gaps.
+func TestFrequentWordRanksTitlesFirstThenTheRest(t *testing.T) {
+	x, err := OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	var docs []Document
+	titled := map[string]bool{}
+	for i := 0; i < 40; i++ {
+		d := Document{ID: fmt.Sprintf("w%02d", 39-i), Title: fmt.Sprintf("Tập %d", i), Summary: "Một cuốn sách về làng quê.", Format: "BOOK"}
+		if i%8 == 0 {
+			d.Title = fmt.Sprintf("Sách hay số %d", i)
+			titled[d.ID] = true
+		}
+		docs = append(docs, d)
+	}
+	docs = append(docs, Document{ID: "other", Title: "Ca dao", Format: "BOOK"})
+	if err := x.Index(ctx, docs...); err != nil {
+		t.Fatal(err)
+	}
+	var hits []Hit
+	for _, res := range pages(t, x, Request{Query: "sách", Facets: []FacetName{FacetFormat}}, 3) {
+		if res.TotalCount != 40 {
+			t.Fatalf("TotalCount %d, want 40", res.TotalCount)
+		}
+		hits = append(hits, res.Hits...)
+	}
+	if len(hits) != 40 {
+		t.Fatalf("pages gave %d hits, want 40", len(hits))
+	}
+	seen := map[string]bool{}
+	for i, h := range hits {
+		if seen[h.ID] {
+			t.Fatalf("%s on two pages", h.ID)
+		}
+		seen[h.ID] = true
+		if i < len(titled) {
+			if !titled[h.ID] || h.Score <= 0 {
+				t.Errorf("hit %d is %s (score %v), want a work with the word in its title", i, h.ID, h.Score)
+			}
+			continue
+		}
+		if titled[h.ID] || h.Score != 0 {
+			t.Errorf("hit %d is %s (score %v), want a work without the word in its title, score 0", i, h.ID, h.Score)
+		}
+		if i > len(titled) && hits[i-1].ID >= h.ID {
+			t.Errorf("untitled works out of ID order: %s before %s", hits[i-1].ID, h.ID)
+		}
 	}
 }
