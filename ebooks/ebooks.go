@@ -32,7 +32,12 @@
 //     with what the key recorded.
 //   - The order of steps is always "take the copy, then record who has it";
 //     a crash between the two leaves a seat whose holder is missing or ended,
-//     which the expiry pass gives back after a grace period (reconcile).
+//     which the expiry pass gives back after a grace period (reconcile),
+//     with its checkout when the loan was never recorded: only a loan uses
+//     a metered license's checkout.
+//   - Two passes serving a queue at once may reserve the same copy for the
+//     same hold (the seat's holder is the hold, so both get the one seat):
+//     the one whose update of the hold loses leaves the seat to the winner.
 package ebooks
 
 import (

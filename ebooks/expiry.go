@@ -200,7 +200,8 @@ func (s *Service) lapseReservation(ctx context.Context, h *Hold, now time.Time) 
 
 // reclaimSeats gives back seats older than SeatGrace whose holder is not
 // an ACTIVE loan or a RESERVED hold of that license: what a crash between
-// "take the seat" and "record the holder" leaves behind.
+// "take the seat" and "record the holder" leaves behind. A seat of a loan
+// never recorded gives its checkout back too (see releaseUnused).
 func (s *Service) reclaimSeats(ctx context.Context, now time.Time) (int, error) {
 	n, after := 0, ""
 	batch := max(s.cfg.BatchSize, 1)
@@ -224,13 +225,14 @@ func (s *Service) reclaimSeats(ctx context.Context, now time.Time) (int, error) 
 			if len(loanIDs)+len(holdIDs) == 0 {
 				continue
 			}
-			live := map[string]bool{}
+			live, recorded := map[string]bool{}, map[string]bool{}
 			loans, err := s.store.LoansByID(ctx, loanIDs)
 			if err != nil {
 				return n, err
 			}
 			for _, x := range loans {
 				live[x.ID] = x.State == LoanActive && x.LicenseID == l.ID
+				recorded[x.ID] = true
 			}
 			holds, err := s.store.HoldsByID(ctx, holdIDs)
 			if err != nil {
@@ -243,7 +245,12 @@ func (s *Service) reclaimSeats(ctx context.Context, now time.Time) (int, error) 
 				if live[id] {
 					continue
 				}
-				released, err := s.store.ReleaseSeat(ctx, l.ID, id)
+				var released bool
+				if l.Seats[id].Kind == SeatLoan && !recorded[id] {
+					released, err = s.releaseUnused(ctx, l.ID, id, now) // its checkout too
+				} else {
+					released, err = s.store.ReleaseSeat(ctx, l.ID, id)
+				}
 				if err != nil {
 					return n, err
 				}

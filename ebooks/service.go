@@ -786,22 +786,50 @@ func freeSlot(active []*Loan, limit int) (int, bool) {
 	return 0, false
 }
 
-// abandonSeat gives back the seat taken for a loan that was not recorded.
-// A loan ID derived from an idempotency key is shared by the retries of
-// one request: when one of them recorded the loan, active on this license,
-// the seat is that loan's and stays.
+// abandonSeat gives back the seat taken for a loan that was not recorded,
+// with the checkout it used. A loan ID derived from an idempotency key is
+// shared by the retries of one request: when one of them recorded the
+// loan, active on this license, the seat is that loan's and stays; when
+// the loan was recorded and has ended, its checkout stays used.
 func (s *Service) abandonSeat(ctx context.Context, loan *Loan) error {
 	if loan.IdempotencyKey != "" {
 		cur, err := s.store.Loan(ctx, loan.ID)
 		switch {
 		case err == nil && cur.State == LoanActive && cur.LicenseID == loan.LicenseID:
 			return nil
-		case err != nil && !errors.Is(err, thuvienso.ErrNotFound):
+		case err == nil:
+			_, err = s.store.ReleaseSeat(ctx, loan.LicenseID, loan.ID)
+			return err
+		case !errors.Is(err, thuvienso.ErrNotFound):
 			return err
 		}
 	}
-	_, err := s.store.ReleaseSeat(ctx, loan.LicenseID, loan.ID)
+	_, err := s.releaseUnused(ctx, loan.LicenseID, loan.ID, s.now())
 	return err
+}
+
+// unusedSeatPrefix starts the holder ID of a seat on its way back from a
+// loan that was never recorded (see releaseUnused).
+const unusedSeatPrefix = "unused-"
+
+// releaseUnused gives back the copy that holderID took for a loan that was
+// never recorded, and the checkout it used, since only a loan uses one:
+// the seat is first handed to a reservation-kind holder (TransferSeat),
+// whose release gives a metered license its checkout back (ReleaseSeat).
+// A crash between the two leaves that holder, which is no live hold, for
+// the expiry pass to reclaim the same way. On an expired license, which
+// TransferSeat refuses, the copy is given back as it is: the license lends
+// no more. It reports whether a copy was given back.
+func (s *Service) releaseUnused(ctx context.Context, licenseID, holderID string, now time.Time) (bool, error) {
+	unused := unusedSeatPrefix + holderID
+	moved, err := s.store.TransferSeat(ctx, licenseID, holderID, Seat{HolderID: unused, Kind: SeatHold, AcquiredAt: now}, now)
+	if err != nil {
+		return false, err
+	}
+	if !moved {
+		return s.store.ReleaseSeat(ctx, licenseID, holderID)
+	}
+	return s.store.ReleaseSeat(ctx, licenseID, unused)
 }
 
 // borrowReserved turns the reader's reservation into a loan: the hold is

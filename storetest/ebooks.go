@@ -1052,5 +1052,46 @@ func ebookConcurrencyTests(o Options) []test {
 				}
 			}
 		}},
+		{"Concurrency/EbookBorrowsThatMakeNoLoanUseNoCheckout", func(t *testing.T, s *store.Set) {
+			// A metered license counts checkouts: only a loan uses one. A
+			// borrow that takes a copy and then cannot record its loan (the
+			// reader's twin request won, the loan limit was reached
+			// meanwhile) gives the checkout back with the copy; so does the
+			// expiry pass reclaiming a copy that a crash left taken by a
+			// loan never recorded.
+			const tries = 8
+			e := newEbookEnv(t, s)
+			ctx := t.Context()
+			r := e.readers("r", 1, "lib-tuson")[0]
+			e.title("t")
+			lic := e.license("t", ebooks.License{Model: ebooks.MeteredCheckouts, Concurrency: tries, CheckoutsTotal: 100})
+			errs := race(tries, func(int) error {
+				_, err := e.svc.Borrow(ctx, r, ebooks.BorrowInput{TitleID: "t"})
+				return err
+			})
+			ok := 0
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					ok++
+				case errors.Is(err, ebooks.ErrAlreadyBorrowed):
+				default:
+					t.Fatalf("borrow %d: %v", i, err)
+				}
+			}
+			if l := e.exact("after the twin borrows", lic.ID); ok != 1 || l.CheckoutsLeft != 99 {
+				t.Fatalf("%d of %d twin borrows lent, %d checkouts left; want 1 and 99", ok, tries, l.CheckoutsLeft)
+			}
+			// A crash between "take the copy" and "record the loan".
+			_, err := s.Ebooks.AcquireSeat(ctx, lic.ID, ebooks.Seat{HolderID: "loan-never-recorded", Kind: ebooks.SeatLoan,
+				AcquiredAt: e.clock.Now()}, e.clock.Now())
+			must(t, "AcquireSeat", err)
+			e.clock.Add(ebooks.DefaultConfig().SeatGrace + time.Minute)
+			rep, err := e.svc.RunExpiry(ctx, e.clock.Now())
+			must(t, "RunExpiry", err)
+			if l := e.exact("after the expiry pass", lic.ID); rep.SeatsReclaimed != 1 || l.CheckoutsLeft != 99 {
+				t.Fatalf("the expiry pass reclaimed %d copies, %d checkouts left; want 1 and 99", rep.SeatsReclaimed, l.CheckoutsLeft)
+			}
+		}},
 	}
 }
