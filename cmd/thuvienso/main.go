@@ -7,6 +7,7 @@
 //	thuvienso reindex [flags]      rebuild the search index from the store (server stopped)
 //	thuvienso config               print the configuration table
 //	thuvienso bench catalog [flags]  measure import, indexing and search on a generated province
+//	thuvienso bench load [flags]     load-test the server over HTTP: a mixed workload, searches, a bare handler
 //
 // Every flag has an environment variable; `thuvienso serve -h` lists them.
 package main
@@ -64,6 +65,12 @@ func run(args []string) error {
 	case "bench":
 		ctx, stop := signalContext()
 		defer stop()
+		if len(args) > 0 && args[0] == "load" {
+			return benchLoadCmd(ctx, args[1:], os.Stdout)
+		}
+		if len(args) > 0 && args[0] == "bare-server" { // started by bench load
+			return bareServerCmd(ctx, args[1:], os.Stdout)
+		}
 		return benchCmd(ctx, args, os.Getenv, os.Stdout)
 	case "reindex":
 		ctx, stop := signalContext()
