@@ -11,10 +11,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/demo"
 	"github.com/bacninh/thuvienso/ebooks"
 	"github.com/bacninh/thuvienso/store"
 )
@@ -273,4 +275,306 @@ func copyProblems(t *testing.T, st *store.Set, readers []string) []string {
 		}
 	}
 	return problems
+}
+
+// outageLoad is the load of the Redis test: readers, each on one of two
+// instances, search, open work pages, look at their account, borrow and
+// return e-books (joining the queue every other time when no copy is
+// free) and place holds on physical copies, until stopped. It records
+// what was answered in each phase (before, during and after the outage).
+type outageLoad struct {
+	t       *testing.T
+	c       *cluster
+	readers []*client
+	titles  []string
+	works   []string
+	queries []string
+	pickup  string
+
+	phase   atomic.Int32
+	stop    atomic.Bool
+	answers [3]atomic.Int64
+	tallies [3]tally
+
+	mu sync.Mutex
+	// loans are the e-book loans answered, with the state their reader
+	// expects: ACTIVE, or RETURNED once the return was answered.
+	loans map[string]string
+	// ebookHolds and holds are the e-book and physical holds placed.
+	ebookHolds, holds map[string]bool
+}
+
+// phaseNames name the phases of outageLoad.
+var phaseNames = [3]string{"before the outage", "during the outage", "after the outage"}
+
+const (
+	outageWorkQ = `query($id: ID!) { work(id: $id) { title holdings { library { code } total available items { barcode status } }
+  availability { total available libraries } } }`
+	outageAccountQ = `{ me { id name } myEbookLoans { edges { node { id state } } } myHolds { totalCount } unreadNotificationCount }`
+	outageHoldM    = `mutation($in: PlaceHoldInput!) { placeHold(input: $in) { hold { id state } } }`
+)
+
+// run is reader i's loop, on instance i%2.
+func (l *outageLoad) run(i int) {
+	rd := l.readers[i].on(l.c, i%2)
+	anon := l.c.client(i%2, "")
+	var mine []string // the reader's active e-book loans, oldest first
+	for seq := 0; !l.stop.Load(); seq++ {
+		phase := l.phase.Load()
+		send := func(what string, c *client, q string, vars map[string]any) (gqlResponse, bool) {
+			r, err := c.try(q, vars)
+			if err != nil {
+				l.t.Errorf("reader %d, %s %s: %v", i, what, phaseNames[phase], err)
+				return r, false
+			}
+			outcome, problem := answered(r)
+			l.tallies[phase].add(what + " " + outcome)
+			l.answers[phase].Add(1)
+			if problem != nil {
+				l.t.Errorf("reader %d, %s %s: %v", i, what, phaseNames[phase], problem)
+			}
+			return r, true
+		}
+		var ok bool
+		switch seq % 5 {
+		case 0:
+			_, ok = send("search", anon, searchQuery, map[string]any{"q": l.queries[(i+seq)%len(l.queries)]})
+		case 1:
+			_, ok = send("work", rd, outageWorkQ, map[string]any{"id": l.works[(i+seq)%len(l.works)]})
+		case 2:
+			_, ok = send("account", rd, outageAccountQ, nil)
+		case 3:
+			var r gqlResponse
+			r, ok = send("borrowEbook", rd, killBorrowM, map[string]any{"in": map[string]any{
+				"titleId": l.titles[(i+seq/5)%len(l.titles)], "idempotencyKey": fmt.Sprintf("outage-%d-%d", i, seq),
+				"holdIfUnavailable": seq%2 == 0}})
+			l.mu.Lock()
+			if id, _ := field(r.Data, "borrowEbook", "loan", "id").(string); id != "" {
+				l.loans[id] = "ACTIVE"
+				if !slices.Contains(mine, id) {
+					mine = append(mine, id)
+				}
+			}
+			if id, _ := field(r.Data, "borrowEbook", "hold", "id").(string); id != "" {
+				l.ebookHolds[id] = true
+			}
+			l.mu.Unlock()
+			if ok && len(mine) > 1 {
+				r, ok = send("returnEbook", rd, killReturnM, map[string]any{"id": mine[0]})
+				if field(r.Data, "returnEbook", "loan", "state") == "RETURNED" {
+					l.mu.Lock()
+					l.loans[mine[0]] = "RETURNED"
+					l.mu.Unlock()
+					mine = mine[1:]
+				}
+			}
+		case 4:
+			var r gqlResponse
+			r, ok = send("placeHold", rd, outageHoldM, map[string]any{"in": map[string]any{
+				"workId": l.works[(i+seq/5)%len(l.works)], "pickupLibraryId": l.pickup, "idempotencyKey": fmt.Sprintf("outage-hold-%d-%d", i, seq)}})
+			if id, _ := field(r.Data, "placeHold", "hold", "id").(string); id != "" {
+				l.mu.Lock()
+				l.holds[id] = true
+				l.mu.Unlock()
+			}
+		}
+		if !ok {
+			return
+		}
+	}
+}
+
+// waitAnswers waits until the load has had n answers in phase.
+func (l *outageLoad) waitAnswers(phase int32, n int64) {
+	l.t.Helper()
+	eventually(l.t, fmt.Sprintf("%d answers %s", n, phaseNames[phase]), func() bool {
+		return l.answers[phase].Load() >= n || l.t.Failed()
+	})
+}
+
+// searchCacheHits reads the search cache's hits from an instance's
+// /metrics, as Prometheus does.
+func searchCacheHits(t *testing.T, url string) float64 {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	const sample = `thuvienso_cache_lookups_total{cache="search",result="hit"} `
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, sample); ok {
+			var f float64
+			if _, err := fmt.Sscan(v, &f); err != nil {
+				t.Fatalf("metric %s%s: %v", sample, v, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s", sample)
+	return 0
+}
+
+// waitReadiness waits until every instance's /readyz says status (with 200).
+func (c *cluster) waitReadiness(status string) {
+	c.t.Helper()
+	for _, n := range c.nodes {
+		eventually(c.t, n.name+"'s /readyz saying "+status, func() bool {
+			code, got := readiness(c.t, n.srv.URL)
+			return code == http.StatusOK && got == status
+		})
+	}
+}
+
+// TestFaultRedisRestartedUnderLoadAnswersEveryRequestAndLosesNothing runs
+// two instances on one store and one Redis under continuous load from
+// eight readers (searches, work pages, account views, e-book borrows,
+// returns and holds, physical holds), kills Redis for a few seconds and
+// starts it again, the load going on throughout. Every request is
+// answered, without a transport error or an INTERNAL error (business
+// errors such as CONFLICT are counted); /readyz says "degraded" during
+// the outage and "ok" after it, and the search cache serves hits again,
+// without a restart; a copy lent through A during the outage leaves B's
+// search results; and the store has every loan and hold that was
+// answered, with every license's copies accounted for.
+func TestFaultRedisRestartedUnderLoadAnswersEveryRequestAndLosesNothing(t *testing.T) {
+	c := newCluster(t, 2, "-rate-limit-reader", "10000", "-rate-limit-reader-burst", "100000")
+	anon := c.client(0, "")
+	admin, _ := c.login(0, "admin@"+demo.StaffEmailDomain)
+	titles := []string{
+		c.ebookTitle(admin, "outage-copies", map[string]any{"model": "ONE_COPY_ONE_USER", "concurrency": 2}),
+		c.ebookTitle(admin, "outage-open", map[string]any{"model": "OPEN_ACCESS"}),
+	}
+	bn := libraryID(t, anon, "BN")
+	desk, _ := c.login(0, demo.LibrarianEmail("BN"))
+	const csv = "title,author,isbn,year,publisher,barcode,call number,location\n" +
+		"Tắt đèn,Ngô Tất Tố,,2015,NXB Văn học,OUT-TD-1,895.922 NG-T,Kho mở\n" +
+		"Số đỏ,Vũ Trọng Phụng,,2016,NXB Văn học,OUT-SD-1,895.922 VU-P,Kho mở\n" +
+		"Số đỏ,Vũ Trọng Phụng,,2016,NXB Văn học,OUT-SD-2,895.922 VU-P,Kho mở\n" +
+		"Chí Phèo,Nam Cao,,2017,NXB Văn học,OUT-CP-1,895.922 NA-C,Kho mở\n"
+	if r := importCSV(t, desk, bn, csv); len(r.Errors) > 0 {
+		t.Fatalf("import: %+v", r.Errors)
+	}
+	onShelf := map[string]any{"availableAt": bn}
+	var works []string
+	for _, q := range []string{"tat den", "so do", "chi pheo"} {
+		for i := range c.nodes {
+			eventually(t, fmt.Sprintf("%q found on %s", q, c.nodes[i].name), func() bool {
+				h, _ := doSearch(t, c.client(i, ""), q, onShelf)
+				return len(h) == 1
+			})
+		}
+		h, _ := doSearch(t, anon, q, nil)
+		for id := range h {
+			works = append(works, id)
+		}
+	}
+	const n = 8
+	load := &outageLoad{t: t, c: c, titles: titles, works: works, pickup: bn,
+		queries: []string{"tat den", "Tắt đèn", "so do", "Vũ Trọng Phụng", "chi pheo", "nam cao"},
+		loans:   map[string]string{}, ebookHolds: map[string]bool{}, holds: map[string]bool{}}
+	var readerIDs []string
+	for i := range n {
+		token, _, id := register(t, anon, fmt.Sprintf("outage-%d@example.vn", i), "BN")
+		load.readers = append(load.readers, c.client(0, token))
+		readerIDs = append(readerIDs, id)
+	}
+	lender, _, lenderID := register(t, anon, "outage-desk@example.vn", "BN")
+	card, _ := cardOf(t, c.client(0, lender))
+
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { load.run(i) })
+	}
+	t.Cleanup(func() { load.stop.Store(true); wg.Wait() })
+	load.waitAnswers(0, 60)
+
+	// Redis dies under the load.
+	c.redis.Stop()
+	load.phase.Store(1)
+	down := time.Now()
+	c.waitReadiness("degraded")
+	// A copy is lent through A while Redis is down.
+	r := desk.do(checkOutM, map[string]any{"in": map[string]any{"libraryId": bn, "cardNumber": card, "barcode": "OUT-TD-1"}})
+	if field(r.Data, "checkOut", "loan", "state") != "ACTIVE" {
+		t.Fatalf("checkOut through A during the outage: %+v %+v", r.Data, r.Errors)
+	}
+	// B's index follows the store, not Redis: it shows the change at once.
+	took := eventually(t, "B's search without the copy lent through A, during the outage", func() bool {
+		h, _ := doSearch(t, c.client(1, ""), "tat den", onShelf)
+		return len(h) == 0
+	})
+	t.Logf("B's search dropped the copy lent through A %v after A answered, Redis down", took.Round(time.Millisecond))
+	load.waitAnswers(1, 60)
+	if rest := 2*time.Second - time.Since(down); rest > 0 {
+		time.Sleep(rest) // the outage lasts a few seconds whatever the machine's speed
+	}
+
+	// Redis comes back empty; nothing is restarted.
+	c.redis.Restart()
+	load.phase.Store(2)
+	outage := time.Since(down)
+	hits := make([]float64, len(c.nodes))
+	for i, node := range c.nodes {
+		hits[i] = searchCacheHits(t, node.srv.URL)
+	}
+	c.waitReadiness("ok")
+	for i, node := range c.nodes {
+		took := eventually(t, node.name+"'s search cache serving hits again", func() bool {
+			return searchCacheHits(t, node.srv.URL) > hits[i]
+		})
+		t.Logf("%s's search cache served a hit %v after Redis returned", node.name, took.Round(time.Millisecond))
+	}
+	// After it, B's answer (cached again) and A's agree.
+	for i, node := range c.nodes {
+		for range 2 {
+			if h, _ := doSearch(t, c.client(i, ""), "tat den", onShelf); len(h) != 0 {
+				t.Fatalf("%s's search after the outage shows the copy lent through A during it: %v", node.name, h)
+			}
+		}
+	}
+	load.waitAnswers(2, 60)
+	load.stop.Store(true)
+	wg.Wait()
+	for p := range phaseNames {
+		t.Logf("%s: %s", phaseNames[p], &load.tallies[p])
+	}
+	t.Logf("Redis was down %v", outage.Round(time.Millisecond))
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// Nothing answered was lost.
+	st := c.nodes[0].app.Stores
+	s := readLending(t, st, titles, readerIDs)
+	for id, want := range load.loans {
+		if got := s.loans[id]; got == nil || string(got.State) != want {
+			t.Errorf("loan %s was answered (%s) but the store has %+v", id, want, got)
+		}
+	}
+	for id := range load.ebookHolds {
+		if s.holds[id] == nil {
+			t.Errorf("e-book hold %s was placed but is not in the store", id)
+		}
+	}
+	problems, _ := s.problems(true)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	ids := make([]string, 0, len(load.holds))
+	for id := range load.holds {
+		ids = append(ids, id)
+	}
+	holds, err := st.Circulation.HoldsByID(context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(holds) != len(ids) {
+		t.Errorf("%d holds were placed, the store has %d of them", len(ids), len(holds))
+	}
+	for _, p := range copyProblems(t, st, append(readerIDs, lenderID)) {
+		t.Error(p)
+	}
+	t.Logf("%d e-book loans, %d e-book holds and %d holds answered are in the store", len(load.loans), len(load.ebookHolds), len(ids))
 }

@@ -43,6 +43,8 @@ type cluster struct {
 	clock *testClock
 	dir   string
 	nodes []*instance
+	// redis is the Redis they share (the fault tests stop and restart it).
+	redis *redistest.Server
 }
 
 // instance is one server of a cluster.
@@ -53,11 +55,12 @@ type instance struct {
 }
 
 // newCluster starts n instances at once on a throw-away redis-server
-// (skipping the test when redis-server is not installed).
-func newCluster(t *testing.T, n int) *cluster {
+// (skipping the test when redis-server is not installed), with args as
+// extra command-line settings of every instance.
+func newCluster(t *testing.T, n int, args ...string) *cluster {
 	t.Helper()
 	rs := redistest.Start(t)
-	c := &cluster{t: t, clock: &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}, dir: t.TempDir(), nodes: make([]*instance, n)}
+	c := &cluster{t: t, clock: &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}, dir: t.TempDir(), nodes: make([]*instance, n), redis: rs}
 	t.Cleanup(func() {
 		for _, in := range c.nodes {
 			if in != nil {
@@ -77,9 +80,9 @@ func newCluster(t *testing.T, n int) *cluster {
 		// Every client of the test is anonymous from 127.0.0.1 until it
 		// logs in, and the tests poll: the per-IP limit is off, as behind a
 		// reverse proxy (docs/DEPLOYMENT.md).
-		cfg, err := config.Load([]string{"-data-dir", c.dir, "-keys-dir", filepath.Join(c.dir, "keys"),
+		cfg, err := config.Load(append([]string{"-data-dir", c.dir, "-keys-dir", filepath.Join(c.dir, "keys"),
 			"-index-dir", filepath.Join(t.TempDir(), "index-"+name), "-redis-url", rs.URL(),
-			"-demo", seed, "-demo-catalog=false", "-rate-limit-ip", "0"}, func(string) string { return "" })
+			"-demo", seed, "-demo-catalog=false", "-rate-limit-ip", "0"}, args...), func(string) string { return "" })
 		if err != nil {
 			t.Fatal(err)
 		}
