@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -226,10 +227,29 @@ func (a *App) newServer(persisted *server.PersistedOperations) *server.Server {
 		RateLimit:           a.apiRateLimit(),
 		PersistedOperations: persisted,
 		APQCache:            apqCache{a.Cache},
+		ResponseCache:       a.responseCache(),
 		Extensions:          []graphql.HandlerExtension{operationMiddleware(r.WithLoaders)},
 		Middleware:          []func(http.Handler) http.Handler{clientMiddleware},
 		Logger:              a.Logger,
 	})
+}
+
+// responseCache reuses anonymous query responses for RESPONSE_CACHE_TTL,
+// keyed by the search index's watermark: the catalogue change sequence, so
+// that a checkout or an import is a miss as soon as this instance has
+// indexed it. Nil when the TTL is 0.
+func (a *App) responseCache() *server.ResponseCache {
+	if a.Config.ResponseCacheTTL <= 0 {
+		return nil
+	}
+	return &server.ResponseCache{
+		Store: a.Cache,
+		TTL:   a.Config.ResponseCacheTTL,
+		Version: func(context.Context) (string, error) {
+			w, err := a.Index.Watermark()
+			return strconv.FormatInt(w, 10), err
+		},
+	}
 }
 
 // authenticate is the server's bearer-token hook.

@@ -113,19 +113,26 @@ func (a *App) seedDemoCatalog(ctx context.Context) error {
 	return nil
 }
 
-// registerCatalogMetrics exposes the search cache's hit ratio on /metrics.
+// registerCatalogMetrics exposes the hit ratios of the search cache and of
+// the response cache on /metrics.
 func (a *App) registerCatalogMetrics(reg *prometheus.Registry) {
-	for _, result := range []string{"hit", "miss"} {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name:        "thuvienso_cache_lookups_total",
-			Help:        "Lookups of cached search results and suggestions, by result; the hit ratio is hit / (hit + miss).",
-			ConstLabels: prometheus.Labels{"cache": "search", "result": result},
-		}, func() float64 {
-			hits, misses := a.Searcher.CacheStats()
-			if result == "hit" {
-				return float64(hits)
-			}
-			return float64(misses)
-		}))
+	caches := map[string]func() (uint64, uint64){"search": a.Searcher.CacheStats}
+	if rc := a.Server.ResponseCache(); rc != nil {
+		caches["response"] = rc.Stats
+	}
+	for name, stats := range caches {
+		for _, result := range []string{"hit", "miss"} {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name:        "thuvienso_cache_lookups_total",
+				Help:        "Lookups of cached search results and suggestions (cache=search) and of whole anonymous query responses (cache=response), by result; the hit ratio is hit / (hit + miss).",
+				ConstLabels: prometheus.Labels{"cache": name, "result": result},
+			}, func() float64 {
+				hits, misses := stats()
+				if result == "hit" {
+					return float64(hits)
+				}
+				return float64(misses)
+			}))
+		}
 	}
 }

@@ -352,13 +352,13 @@ func TestCheckoutChangesAvailabilityInTheNextSearch(t *testing.T) {
 	}
 
 	// Cached before the checkout: the repeated search is a cache hit.
-	hitsBefore, _ := e.a.Searcher.CacheStats()
+	hitsBefore := cacheHits(e.a)
 	for range 2 {
 		if onShelf, available := shown(); !onShelf || available != 1.0 {
 			t.Fatalf("before the checkout: on the shelf at Từ Sơn %v, %v available", onShelf, available)
 		}
 	}
-	if hits, _ := e.a.Searcher.CacheStats(); hits <= hitsBefore {
+	if hits := cacheHits(e.a); hits <= hitsBefore {
 		t.Fatal("the repeated search was not answered from the cache")
 	}
 
@@ -394,12 +394,13 @@ func TestCheckoutChangesAvailabilityInTheNextSearch(t *testing.T) {
 	}
 }
 
-// /metrics shows the search cache's hits and misses, whose ratio is the
-// hit ratio.
-func TestSearchCacheHitRatioIsOnMetrics(t *testing.T) {
+// /metrics shows the hits and misses of the response and search caches,
+// whose ratio is the hit ratio: three identical anonymous searches are one
+// miss of both, then two whole responses reused.
+func TestCacheHitRatiosAreOnMetrics(t *testing.T) {
 	e := newCatalogEnv(t)
 	e.shelves(t)
-	scrape := func() (hit, miss float64) {
+	scrape := func() map[string]float64 {
 		t.Helper()
 		resp, err := http.Get(e.srv.URL + "/metrics")
 		if err != nil {
@@ -407,21 +408,37 @@ func TestSearchCacheHitRatioIsOnMetrics(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
-		for result, v := range map[string]*float64{"hit": &hit, "miss": &miss} {
-			m := regexp.MustCompile(`(?m)^thuvienso_cache_lookups_total\{cache="search",result="` + result + `"\} (\S+)$`).FindSubmatch(body)
-			if m == nil {
-				t.Fatalf("no search cache %s counter on /metrics:\n%s", result, body)
+		out := map[string]float64{}
+		for _, cache := range []string{"search", "response"} {
+			for _, result := range []string{"hit", "miss"} {
+				m := regexp.MustCompile(`(?m)^thuvienso_cache_lookups_total\{cache="` + cache + `",result="` + result + `"\} (\S+)$`).FindSubmatch(body)
+				if m == nil {
+					t.Fatalf("no %s cache %s counter on /metrics:\n%s", cache, result, body)
+				}
+				out[cache+" "+result], _ = strconv.ParseFloat(string(m[1]), 64)
 			}
-			*v, _ = strconv.ParseFloat(string(m[1]), 64)
 		}
-		return hit, miss
+		return out
 	}
-	hit0, miss0 := scrape()
+	before := scrape()
 	for range 3 {
 		doSearch(t, e.anon, "vườn rau", nil)
 	}
-	hit, miss := scrape()
-	if hit-hit0 != 2 || miss-miss0 != 1 {
-		t.Fatalf("three identical searches: %v hits, %v misses; want 2 and 1", hit-hit0, miss-miss0)
+	after := scrape()
+	for counter, want := range map[string]float64{"response hit": 2, "response miss": 1, "search hit": 0, "search miss": 1} {
+		if got := after[counter] - before[counter]; got != want {
+			t.Errorf("three identical anonymous searches: %s %v, want %v", counter, got, want)
+		}
 	}
+}
+
+// cacheHits counts the answers a's caches gave: whole anonymous responses
+// and search pages.
+func cacheHits(a *App) uint64 {
+	hits, _ := a.Searcher.CacheStats()
+	if rc := a.Server.ResponseCache(); rc != nil {
+		h, _ := rc.Stats()
+		hits += h
+	}
+	return hits
 }

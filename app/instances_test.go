@@ -306,11 +306,11 @@ func TestInstancesFindWhatAnotherImportedWithItsCurrentAvailability(t *testing.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	hits, _ := b.app.Searcher.CacheStats()
+	hits := cacheHits(b.app)
 	if h, _ := doSearch(t, c.client(1, ""), "dat kinh bac", onShelf); len(h) != 1 {
 		t.Fatalf("the same search again on B: %v", h)
 	}
-	if now, _ := b.app.Searcher.CacheStats(); now != hits+1 {
+	if now := cacheHits(b.app); now != hits+1 {
 		t.Fatalf("the repeated search on B was not answered from the cache (hits %d → %d)", hits, now)
 	}
 
@@ -340,11 +340,11 @@ func TestInstancesFindWhatAnotherImportedWithItsCurrentAvailability(t *testing.T
 		return true
 	})
 	a := c.nodes[0]
-	hits, _ = a.app.Searcher.CacheStats()
+	hits = cacheHits(a.app)
 	if h, _ := doSearch(t, c.client(0, ""), "dat kinh bac", onShelf); len(h) != 0 {
 		t.Fatalf("A's search after the change: %v", h)
 	}
-	if now, _ := a.app.Searcher.CacheStats(); now != hits+1 {
+	if now := cacheHits(a.app); now != hits+1 {
 		t.Fatalf("A did not read the answer B cached at the same watermark (hits %d → %d)", hits, now)
 	}
 }

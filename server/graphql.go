@@ -62,6 +62,9 @@ func (s *Server) newGraphQLHandler() *handler.Server {
 	}
 	// Rate limits first, so that refused operations count too; then cheap
 	// structural checks; then the complexity score.
+	if s.opts.ResponseCache != nil {
+		h.Use(cacheableMarker{})
+	}
 	if s.opts.RateLimit != nil {
 		h.Use(&rateLimiter{cfg: *s.opts.RateLimit, log: s.log})
 	}
@@ -75,12 +78,13 @@ func (s *Server) newGraphQLHandler() *handler.Server {
 }
 
 // graphqlRoute is /graphql: CORS, then the timeout, then authentication,
-// then Options.Middleware, then gqlgen.
+// then the response cache, then Options.Middleware, then gqlgen.
 func (s *Server) graphqlRoute() http.Handler {
 	var h http.Handler = s.gql
 	for i := len(s.opts.Middleware) - 1; i >= 0; i-- {
 		h = s.opts.Middleware[i](h)
 	}
+	h = s.cacheResponses(h)
 	h = s.authenticate(h)
 	h = s.withTimeout(h)
 	h = withClientIP(h)

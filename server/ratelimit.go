@@ -78,14 +78,21 @@ func (l *rateLimiter) Validate(graphql.ExecutableSchema) error {
 
 // MutateOperationContext implements graphql.OperationContextMutator.
 func (l *rateLimiter) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	cost := 1
+	if opCtx.Operation != nil && opCtx.Operation.Operation == ast.Mutation && l.cfg.MutationCost > 1 {
+		cost = l.cfg.MutationCost
+	}
+	return l.allow(ctx, cost)
+}
+
+// allow counts an operation of the given cost against the caller's limit
+// and returns the RATE_LIMITED error when the limit is reached.
+func (l *rateLimiter) allow(ctx context.Context, cost int) *gqlerror.Error {
 	key, lim := l.keyFor(ctx)
 	if key == "" || lim.Burst == 0 {
 		return nil
 	}
-	cost := 1
-	if opCtx.Operation != nil && opCtx.Operation.Operation == ast.Mutation && l.cfg.MutationCost > 1 {
-		cost = min(l.cfg.MutationCost, lim.Burst)
-	}
+	cost = min(cost, lim.Burst)
 	d, err := l.cfg.Limiter.AllowN(ctx, key, lim, cost)
 	if err != nil {
 		// The limiter falls back to memory by itself; an error here is a

@@ -146,6 +146,9 @@ type Options struct {
 
 	// RateLimit, when set, limits the operations per account and per IP.
 	RateLimit *RateLimit
+	// ResponseCache, when set, answers repeated anonymous queries with the
+	// response stored the first time (see ResponseCache).
+	ResponseCache *ResponseCache
 	// PersistedOperations, when set, is the allow-list of the operations
 	// the server runs (production mode); every other one is refused.
 	PersistedOperations *PersistedOperations
@@ -291,6 +294,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Handle(pattern string, h http.Handler) {
 	s.mux.Handle(pattern, h)
 }
+
+// ResponseCache returns Options.ResponseCache (nil when there is none).
+func (s *Server) ResponseCache() *ResponseCache { return s.opts.ResponseCache }
 
 // Registry returns the Prometheus registry that /metrics serves, so that
 // other packages can register their collectors (cache hit ratio, …).

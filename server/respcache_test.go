@@ -1,0 +1,141 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bacninh/thuvienso/cache"
+	"github.com/bacninh/thuvienso/ratelimit"
+)
+
+// cachingFixture is a server with a response cache over memory whose
+// version the test sets, and resolvers that count their calls.
+type cachingFixture struct {
+	*fixture
+	version atomic.Value // string
+	calls   map[string]*atomic.Int64
+}
+
+func newCachingFixture(t *testing.T, mutate ...func(*Options)) *cachingFixture {
+	t.Helper()
+	cf := &cachingFixture{calls: map[string]*atomic.Int64{}}
+	cf.version.Store("v1")
+	res := testResolvers()
+	for _, name := range []string{"Query.hello", "Query.fail", "Query.me", "Mutation.touch"} {
+		inner, n := res[name], &atomic.Int64{}
+		cf.calls[name] = n
+		res[name] = func(ctx context.Context, args map[string]any) (any, error) {
+			n.Add(1)
+			return inner(ctx, args)
+		}
+	}
+	cf.fixture = newFixture(t, append([]func(*Options){func(o *Options) {
+		o.Schema = newTestSchema(res).executable()
+		o.ResponseCache = &ResponseCache{
+			Store:   cache.NewMemory(100),
+			Version: func(context.Context) (string, error) { return cf.version.Load().(string), nil },
+			TTL:     time.Minute,
+		}
+	}}, mutate...)...)
+	return cf
+}
+
+func TestResponseCacheAnswersARepeatedAnonymousQueryFromStoredBytes(t *testing.T) {
+	f := newCachingFixture(t)
+	const q = `{ hello(name: "Lan") }`
+	first := f.post(t, q)
+	second := f.post(t, q)
+	if got := f.calls["Query.hello"].Load(); got != 1 {
+		t.Fatalf("resolver ran %d times for two identical anonymous queries, want 1", got)
+	}
+	if first.status != 200 || !bytes.Equal(first.body, second.body) {
+		t.Fatalf("cached answer differs: %d %s / %d %s", first.status, first.body, second.status, second.body)
+	}
+	if second.header.Get("Content-Type") != first.header.Get("Content-Type") {
+		t.Fatalf("content type %q, first was %q", second.header.Get("Content-Type"), first.header.Get("Content-Type"))
+	}
+
+	// Compressed once when stored, served as such.
+	gz := httptest.NewRecorder()
+	f.srv.ServeHTTP(gz, postReq(gqlBody(q), "Accept-Encoding", "gzip"))
+	if gz.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding %q, want gzip", gz.Header().Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(gz.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(plain, first.body) {
+		t.Fatalf("gzip body %q (%v), want %q", plain, err, first.body)
+	}
+	if got := f.calls["Query.hello"].Load(); got != 1 {
+		t.Fatalf("resolver ran %d times, want 1", got)
+	}
+
+	// Another query, another language or a GET is another response.
+	f.post(t, `{ hello(name: "Minh") }`)
+	f.post(t, q, "Accept-Language", "en")
+	f.get(t, q)
+	if got := f.calls["Query.hello"].Load(); got != 4 {
+		t.Fatalf("resolver ran %d times, want 4 (each distinct request once)", got)
+	}
+	if hits, _ := f.srv.opts.ResponseCache.Stats(); hits != 2 {
+		t.Fatalf("hits %d, want 2", hits)
+	}
+}
+
+func TestResponseCacheMissesOnceTheCatalogueChanges(t *testing.T) {
+	f := newCachingFixture(t)
+	f.post(t, `{ hello }`)
+	f.version.Store("v2") // a checkout, an import…
+	f.post(t, `{ hello }`)
+	f.post(t, `{ hello }`)
+	if got := f.calls["Query.hello"].Load(); got != 2 {
+		t.Fatalf("resolver ran %d times across a version change, want 2", got)
+	}
+}
+
+func TestResponseCacheNeverKeepsWhatDependsOnTheCaller(t *testing.T) {
+	f := newCachingFixture(t)
+	for i := 0; i < 2; i++ {
+		f.post(t, `{ me }`, "Authorization", "Bearer good")                          // a reader's own view
+		f.post(t, `mutation { touch }`)                                              // not a query
+		f.post(t, `{ fail(kind: "domain") }`)                                        // an error
+		f.do(t, postReq(`{"query":"{ hello }"`, "Content-Type", "application/json")) // malformed
+	}
+	for name, want := range map[string]int64{"Query.me": 2, "Mutation.touch": 2, "Query.fail": 2} {
+		if got := f.calls[name].Load(); got != want {
+			t.Errorf("%s ran %d times, want %d (never answered from the cache)", name, got, want)
+		}
+	}
+	if hits, _ := f.srv.opts.ResponseCache.Stats(); hits != 0 {
+		t.Fatalf("hits %d, want 0", hits)
+	}
+}
+
+func TestResponseCacheHitsCountAgainstTheRateLimit(t *testing.T) {
+	f := newCachingFixture(t, func(o *Options) {
+		o.RateLimit = &RateLimit{Limiter: ratelimit.NewMemory(100), PerIP: ratelimit.Limit{Burst: 2, Period: time.Hour}}
+	})
+	req := func() result { return f.do(t, from("192.0.2.7:5000", postReq(gqlBody(`{ hello }`)))) }
+	for i := 0; i < 2; i++ {
+		if r := req(); len(r.gql.Errors) > 0 {
+			t.Fatalf("request %d: %+v", i+1, r.gql.Errors)
+		}
+	}
+	r := req()
+	if r.gql.code(0) != "RATE_LIMITED" {
+		t.Fatalf("third request from one IP (a cache hit) got %s %s, want RATE_LIMITED", r.header.Get("Content-Type"), r.body)
+	}
+	if r.header.Get("Retry-After") == "" && r.status == http.StatusTooManyRequests {
+		t.Fatal("429 without Retry-After")
+	}
+}
