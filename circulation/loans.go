@@ -66,16 +66,35 @@ func (s *Service) checkOut(ctx context.Context, actor auth.Actor, in CheckOutInp
 	in.Barcode = strings.TrimSpace(in.Barcode)
 	if in.IdempotencyKey != "" {
 		if prev, err := s.loanForKey(ctx, acc.ID, in); prev != nil || err != nil {
-			return prev, err
+			return s.showLent(ctx, prev, err)
 		}
 	}
 	l, err := s.checkOutOnce(ctx, desk.ID, acc, in)
 	if err != nil && in.IdempotencyKey != "" {
 		if prev, kerr := s.loanForKey(ctx, acc.ID, in); prev != nil || kerr != nil {
-			return prev, kerr
+			return s.showLent(ctx, prev, kerr)
 		}
 	}
 	return l, err
+}
+
+// showLent finishes a check-out found again (a retry, the copy scanned
+// again): the order is "claim, record the loan, set the status", so a
+// crash after the loan was recorded leaves the copy AVAILABLE in the
+// catalog (and in search) while it is lent; the claim keeps it from being
+// lent twice, and the request that finds the loan sets the status.
+func (s *Service) showLent(ctx context.Context, l *Loan, err error) (*Loan, error) {
+	if err != nil || l == nil || l.State != LoanActive {
+		return l, err
+	}
+	cl, err := s.store.CopyClaim(ctx, l.Barcode)
+	if err != nil || cl.Holder != loanHolder(l.ID) {
+		return l, nil // checked in meanwhile: the check-in set the status
+	}
+	if _, err := s.setItemStatus(ctx, l.Barcode, catalog.StatusOnLoan, s.now()); err != nil {
+		return l, err
+	}
+	return l, nil
 }
 
 // loanForKey returns the loan made with the request's key, nil when none.
@@ -116,7 +135,7 @@ func (s *Service) checkOutOnce(ctx context.Context, deskID string, acc *auth.Acc
 		}
 		for _, l := range loans {
 			if l.Barcode == it.Barcode {
-				return l, nil // scanned again
+				return s.showLent(ctx, l, nil) // scanned again
 			}
 		}
 		if err := s.checkBlocks(ctx, acc, loans, now); err != nil {
