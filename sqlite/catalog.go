@@ -41,7 +41,7 @@ func (s *CatalogStore) Apply(ctx context.Context, b *catalog.Batch) (*catalog.Ap
 	defer tx.Rollback()
 	a := &applier{ctx: ctx, tx: tx, lib: b.LibraryID, at: fmtTime(at), atTime: at,
 		res: &catalog.ApplyResult{}, recompute: map[string]bool{}, changed: map[string]bool{}, newKey: map[string]string{},
-		full: map[string]bool{}, added: map[string][]*catalog.Record{}}
+		full: map[string]bool{}, added: map[string][]*catalog.Record{}, fresh: map[string][]*catalog.Record{}}
 	steps := []struct {
 		what string
 		run  func() error
@@ -81,6 +81,10 @@ type applier struct {
 	// leave their display unchanged (catalog.JoinsQuietly).
 	full  map[string]bool
 	added map[string][]*catalog.Record
+	// fresh holds the records of each work created in this transaction:
+	// all of its records, so works summarises it without reading it or
+	// its records back (the common case of a book's first copy).
+	fresh map[string][]*catalog.Record
 }
 
 // query runs q and calls scan for each row.
@@ -219,7 +223,9 @@ func (a *applier) records(recs []catalog.Record) error {
 		} else {
 			a.res.RecordsUpdated++
 		}
-		if _, created := a.newKey[w]; t.cur == "" && !created {
+		if _, created := a.newKey[w]; created {
+			a.fresh[w] = append(a.fresh[w], r)
+		} else if t.cur == "" {
 			a.added[w] = append(a.added[w], r)
 		} else {
 			a.full[w] = true
@@ -348,6 +354,7 @@ func (a *applier) deletions(refs []catalog.RecordRef) error {
 		found[id] = true
 		a.recompute[w] = true
 		a.full[w] = true
+		delete(a.fresh, w) // its records in memory no longer tell
 		return nil
 	}, a.lib, jsonArray(ids)); err != nil {
 		return fmt.Errorf("reading records to delete: %w", err)
@@ -374,28 +381,39 @@ func (a *applier) deletions(refs []catalog.RecordRef) error {
 }
 
 // works recomputes the display metadata of every work whose records
-// changed; a work left without records becomes a tombstone.
+// changed; a work left without records becomes a tombstone. A work created
+// in this transaction is summarised from its records in memory; a stored
+// work is read back (what clustering and JoinsQuietly need of it), and its
+// records too unless it only gained records that change nothing shown.
 func (a *applier) works() error {
 	if len(a.recompute) == 0 {
 		return nil
 	}
 	ids := sortedKeys(a.recompute)
-	prev := map[string]*workMeta{}
-	if err := a.query(`SELECT `+workColumns+` FROM catalog_works WHERE id IN (SELECT value FROM json_each(?))`,
-		func(r *sql.Rows) error {
-			m, err := scanWorkMeta(r)
-			if err == nil {
-				prev[m.ID] = m
-			}
-			return err
-		}, jsonArray(ids)); err != nil {
-		return fmt.Errorf("reading works: %w", err)
+	var stored []string
+	for _, id := range ids {
+		if _, ok := a.fresh[id]; !ok {
+			stored = append(stored, id)
+		}
+	}
+	prev := map[string]*workHead{}
+	if len(stored) > 0 {
+		if err := a.query(`SELECT id, key, meta, deleted FROM catalog_works WHERE id IN (SELECT value FROM json_each(?))`,
+			func(r *sql.Rows) error {
+				h, err := scanWorkHead(r)
+				if err == nil {
+					prev[h.ID] = h
+				}
+				return err
+			}, jsonArray(stored)); err != nil {
+			return fmt.Errorf("reading works: %w", err)
+		}
 	}
 	// Works that only gained records which change nothing shown are not
 	// read again: the common case of another library's copy of a book.
 	var reread []string
 	quiet := map[string]bool{}
-	for _, id := range ids {
+	for _, id := range stored {
 		p := prev[id]
 		ok := !a.full[id] && p != nil
 		for _, r := range a.added[id] {
@@ -425,6 +443,9 @@ func (a *applier) works() error {
 			return fmt.Errorf("reading the works' records: %w", err)
 		}
 	}
+	for id, rs := range a.fresh {
+		recs[id] = rs
+	}
 	upsert, err := a.tx.PrepareContext(a.ctx, `INSERT INTO catalog_works (id, key, meta, record_count, deleted, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET key = excluded.key, meta = excluded.meta,
 		record_count = excluded.record_count, deleted = excluded.deleted, updated_at = excluded.updated_at`)
@@ -440,15 +461,20 @@ func (a *applier) works() error {
 			counts = append(counts, [2]any{id, len(a.added[id])})
 			continue
 		}
-		var m workMeta
-		{
-			key := a.newKey[id]
-			var pw *catalog.StoredWork
-			if p != nil {
-				key, pw = p.Key, &p.StoredWork
+		key := a.newKey[id]
+		var pw *catalog.StoredWork
+		if p != nil {
+			key = p.Key
+			if len(recs[id]) == 0 {
+				// A tombstone keeps the last metadata: read it in full.
+				m, err := p.full()
+				if err != nil {
+					return err
+				}
+				pw = &m.StoredWork
 			}
-			m = workMeta{StoredWork: *catalog.Summarize(id, key, recs[id], pw, a.atTime), Best: catalog.BestOf(recs[id])}
 		}
+		m := workMeta{StoredWork: *catalog.Summarize(id, key, recs[id], pw, a.atTime), Best: catalog.BestOf(recs[id])}
 		if m.Deleted && (p == nil || !p.Deleted) {
 			a.res.WorksDeleted++
 		}
@@ -474,6 +500,48 @@ func (a *applier) works() error {
 		}
 	}
 	return nil
+}
+
+// workHead is what Apply needs of a stored work: its key and state, and
+// the lists and best record that decide whether a new record changes its
+// display (catalog.JoinsQuietly). The rest of its metadata stays encoded
+// until a tombstone needs it: decoding every field of every work a batch
+// touches was a tenth of an import.
+type workHead struct {
+	catalog.StoredWork
+	Best catalog.Best `json:"best"`
+	meta string
+}
+
+// scanWorkHead reads id, key, meta, deleted into a workHead, decoding of
+// meta only the lists JoinsQuietly compares and the best record.
+func scanWorkHead(row interface{ Scan(...any) error }) (*workHead, error) {
+	var (
+		h    workHead
+		lite struct {
+			ISBNs, Languages, Subjects, Series []string
+			Best                               catalog.Best `json:"best"`
+		}
+	)
+	if err := row.Scan(&h.ID, &h.Key, &h.meta, &h.Deleted); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(h.meta), &lite); err != nil {
+		return nil, fmt.Errorf("work %s: %w", h.ID, err)
+	}
+	h.ISBNs, h.Languages, h.Subjects, h.Series, h.Best = lite.ISBNs, lite.Languages, lite.Subjects, lite.Series, lite.Best
+	return &h, nil
+}
+
+// full decodes every field of the work's stored metadata.
+func (h *workHead) full() (*workMeta, error) {
+	var m workMeta
+	if err := json.Unmarshal([]byte(h.meta), &m); err != nil {
+		return nil, fmt.Errorf("work %s: %w", h.ID, err)
+	}
+	m.ID, m.Key, m.Deleted = h.ID, h.Key, h.Deleted
+	compactWork(&m.StoredWork)
+	return &m, nil
 }
 
 // changes appends one change per changed work, in work ID order.
