@@ -87,17 +87,28 @@ func (r *Result) Op(op string) *OpStats {
 	return nil
 }
 
-// Run runs clients concurrently in a closed loop: for warmup (operations
-// started then are dropped), then for duration (measured). Operations in
-// flight at the end are waited for and counted when they started within
-// the window.
-func Run(ctx context.Context, clients []Client, warmup, duration time.Duration) (*Result, error) {
-	if len(clients) == 0 || duration <= 0 {
+// Phase is how long clients run.
+type Phase struct {
+	// Warmup runs first; its operations are dropped.
+	Warmup time.Duration
+	// Duration is the measured window.
+	Duration time.Duration
+	// MinPerClient, when set, keeps each client going past Duration until
+	// it has run that many measured operations (for tests on a slow or
+	// busy machine).
+	MinPerClient int
+}
+
+// Run runs clients concurrently in a closed loop through the phase.
+// Operations in flight at the end are waited for and counted when they
+// started within the measured window; the window's length is the time to
+// the last client's end.
+func Run(ctx context.Context, clients []Client, ph Phase) (*Result, error) {
+	if len(clients) == 0 || ph.Duration <= 0 {
 		return nil, errors.New("loadgen: no clients or no duration")
 	}
-	start := time.Now()
-	measureFrom := start.Add(warmup)
-	deadline := measureFrom.Add(duration)
+	measureFrom := time.Now().Add(ph.Warmup)
+	deadline := measureFrom.Add(ph.Duration)
 	recs := make([]*recorder, len(clients))
 	ends := make([]time.Time, len(clients))
 	var wg sync.WaitGroup
@@ -106,7 +117,7 @@ func Run(ctx context.Context, clients []Client, warmup, duration time.Duration) 
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				t := time.Now()
-				if !t.Before(deadline) {
+				if !t.Before(deadline) && recs[i].n >= ph.MinPerClient {
 					break
 				}
 				s := c.Next(ctx)
@@ -121,7 +132,7 @@ func Run(ctx context.Context, clients []Client, warmup, duration time.Duration) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	elapsed := duration
+	elapsed := ph.Duration
 	for _, e := range ends {
 		elapsed = max(elapsed, e.Sub(measureFrom))
 	}
@@ -130,6 +141,7 @@ func Run(ctx context.Context, clients []Client, warmup, duration time.Duration) 
 
 // recorder holds one client's samples.
 type recorder struct {
+	n     int // samples
 	order []string
 	ops   map[string]*opSamples
 }
@@ -143,6 +155,7 @@ type opSamples struct {
 func newRecorder() *recorder { return &recorder{ops: map[string]*opSamples{}} }
 
 func (r *recorder) add(s Sample) {
+	r.n++
 	o := r.ops[s.Op]
 	if o == nil {
 		o = &opSamples{details: map[string]int{}}

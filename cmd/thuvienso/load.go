@@ -36,6 +36,9 @@ type loadOptions struct {
 	// warmup runs before each measured phase; duration is how long the
 	// mixed workload is measured, searchDuration each search case.
 	warmup, duration, searchDuration time.Duration
+	// minPerClient keeps each client of a phase going until it has run
+	// that many measured operations (tests on a busy machine).
+	minPerClient int
 	// plot is where the PNG of latency against concurrency goes ("": none).
 	plot string
 	// redisURL, when set, gives the server Redis (cache, limits).

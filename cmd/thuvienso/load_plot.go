@@ -103,7 +103,7 @@ func writeLatencyPlot(path string, r *loadReport) error {
 // workload's operations solid, all of them together thick and black, the
 // search cases dashed.
 func styleSeries(line *plotter.Line, points *plotter.Scatter, j int, name string) {
-	c := plotutil.Color(j)
+	c := palette[j%len(palette)]
 	line.Width = vg.Points(1.5)
 	switch {
 	case name == mixedAll:
@@ -115,6 +115,17 @@ func styleSeries(line *plotter.Line, points *plotter.Scatter, j int, name string
 	}
 	line.Color, points.Color = c, c
 	points.Shape = plotutil.Shape(j)
+}
+
+// palette has a colour for each series of the plot.
+var palette = []color.Color{
+	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
+	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}, color.RGBA{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
+	color.RGBA{R: 0xe3, G: 0x77, B: 0xc2, A: 0xff}, color.RGBA{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff},
+	color.RGBA{R: 0xbc, G: 0xbd, B: 0x22, A: 0xff}, color.Black,
+	color.RGBA{R: 0xff, G: 0x00, B: 0x00, A: 0xff}, color.RGBA{R: 0x00, G: 0x80, B: 0x00, A: 0xff},
+	color.RGBA{R: 0x00, G: 0x00, B: 0xcc, A: 0xff},
 }
 
 // clientTicks marks the measured numbers of clients on the x axis.
@@ -150,7 +161,7 @@ func savePlot(path string, panels []*plot.Plot, legend plot.Legend) error {
 	const legendWidth = 3.6 * vg.Inch
 	img := vgimg.New(15*vg.Inch, 6*vg.Inch)
 	dc := draw.New(img)
-	area := draw.Crop(dc, 0, -legendWidth, 0, 0)
+	area := draw.Crop(dc, 0, -legendWidth-vg.Inch/4, 0, 0)
 	tiles := draw.Tiles{Rows: 1, Cols: len(panels), PadX: vg.Inch / 3, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8, PadLeft: vg.Inch / 8}
 	canvases := plot.Align([][]*plot.Plot{panels}, tiles, area)
 	for i, p := range panels {

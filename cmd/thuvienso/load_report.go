@@ -28,7 +28,7 @@ const (
 // the server's search cache lookups during it.
 type phaseResult struct {
 	res          *loadgen.Result
-	other        float64
+	cpu          cpuUse
 	hits, misses float64
 }
 
@@ -64,12 +64,12 @@ func runLoadStep(ctx context.Context, opts loadOptions, w *workload, srv, bare *
 		}
 		watch := watchCPU(srv.pid(), bare.pid())
 		hits0, misses0 := cacheLookups(ctx, srv)
-		res, err := loadgen.Run(ctx, cs, opts.warmup, ph.duration)
+		res, err := loadgen.Run(ctx, cs, loadgen.Phase{Warmup: opts.warmup, Duration: ph.duration, MinPerClient: opts.minPerClient})
 		if err != nil {
 			return st, fmt.Errorf("bench load: %s on %d clients: %w", ph.name, clients, err)
 		}
 		hits1, misses1 := cacheLookups(ctx, srv)
-		*ph.dst = phaseResult{res: res, other: watch.others(), hits: hits1 - hits0, misses: misses1 - misses0}
+		*ph.dst = phaseResult{res: res, cpu: watch.use(), hits: hits1 - hits0, misses: misses1 - misses0}
 		log.Info("measured", "phase", ph.name, "clients", clients, "requests", res.All.Requests,
 			"req/s", int(res.All.Throughput), "p50", res.All.P50, "p99", res.All.P99, "errors", res.All.Failed)
 	}
@@ -154,15 +154,15 @@ func (r *loadReport) printMixed(out io.Writer) {
 				fmt.Fprintf(out, "| %d | %s | %s |\n", st.clients, op, opColumns(s))
 			}
 		}
-		fmt.Fprintf(out, "| %d | **all** (search cache hits %s; other processes' CPU %s) | %s |\n", st.clients,
-			hitRatio(st.mixed), percent(st.mixed.other), opColumns(res.All))
+		fmt.Fprintf(out, "| %d | **all** (search cache hits %s; CPU cores: %s) | %s |\n", st.clients,
+			hitRatio(st.mixed), st.mixed.cpu, opColumns(res.All))
 	}
 	fmt.Fprintln(out)
 }
 
 func (r *loadReport) printSearches(out io.Writer) {
 	fmt.Fprintf(out, "Searches (`search`, first page of 20, every facet, highlights): uncached = every request unique (the mix's queries and filters with a page size and facet size never sent before, so each misses the cache); cached = one request repeated; bare = a bare net/http handler in its own process serving the server's answer to that request, headers and bytes as captured:\n\n")
-	fmt.Fprintf(out, "| Clients | Case | Requests | Throughput req/s | p50 ms | p95 ms | p99 ms | max ms | Errors | Cache hits | Other processes' CPU |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(out, "| Clients | Case | Requests | Throughput req/s | p50 ms | p95 ms | p99 ms | max ms | Errors | Cache hits | CPU cores: server (or bare), load generator, others |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, st := range r.steps {
 		for _, ph := range []phaseResult{st.uncached, st.cached, st.bare} {
 			hits := hitRatio(ph)
@@ -170,8 +170,13 @@ func (r *loadReport) printSearches(out io.Writer) {
 				hits = "—"
 			}
 			s := ph.res.Ops[0]
-			fmt.Fprintf(out, "| %d | %s | %s | %s | %s | %s | %s | %s | %d | %s | %s |\n", st.clients, s.Op, thousands(s.Requests),
-				thousands(int(s.Throughput)), millis(s.P50), millis(s.P95), millis(s.P99), millis(s.Max), s.Failed, hits, percent(ph.other))
+			cpu := ph.cpu
+			if s.Op == opBare {
+				cpu.server = cpu.bare
+			}
+			fmt.Fprintf(out, "| %d | %s | %s | %s | %s | %s | %s | %s | %d | %s | %.2f, %.2f, %.2f |\n", st.clients, s.Op, thousands(s.Requests),
+				thousands(int(s.Throughput)), millis(s.P50), millis(s.P95), millis(s.P99), millis(s.Max), s.Failed, hits,
+				cpu.server, cpu.loadgen, cpu.others)
 		}
 	}
 	fmt.Fprintf(out, "\n| Clients | Cached search req/s | Bare handler req/s | Cached / bare |\n|---:|---:|---:|---:|\n")
@@ -210,6 +215,11 @@ func (r *loadReport) printTargets(out io.Writer) {
 		fmt.Fprintf(out, "| mixed-workload p99 < %s ms at %d clients | not measured (no -clients %d) | — |\n",
 			millis(targetMixedP99), targetMixedP99Client, targetMixedP99Client)
 	}
+}
+
+// String gives the cores used as the mixed workload's summary says it.
+func (u cpuUse) String() string {
+	return fmt.Sprintf("server %.2f, load generator %.2f, others %.2f", u.server, u.loadgen, u.others)
 }
 
 // opColumns are the measurement columns of one operation's row.

@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -257,36 +256,42 @@ func procCPUSeconds(pid int) float64 {
 	return (u + s) / clockTicks
 }
 
-// cpuWatch measures the share of the machine's CPU used by processes
-// other than this one and the children it names, over a phase.
+// cpuWatch measures, over a phase, the CPU used by the server, the bare
+// server, this process (the load generator) and every other process.
 type cpuWatch struct {
-	start    cpuSample
-	children []int
-	childCPU float64
+	start          cpuSample
+	server, bare   int
+	serverS, bareS float64
 }
 
-func watchCPU(children ...int) *cpuWatch {
-	w := &cpuWatch{start: readCPU(), children: children}
-	for _, pid := range children {
-		w.childCPU += procCPUSeconds(pid)
-	}
-	return w
+// cpuUse is the CPU used during a phase, in cores (CPU seconds per
+// second): the server, the bare server, the load generator, and the other
+// processes of the machine.
+type cpuUse struct {
+	server, bare, loadgen, others float64
 }
 
-// others returns the share (0–1) of the machine's CPU that other
-// processes used since watchCPU.
-func (w *cpuWatch) others() float64 {
+func watchCPU(server, bare int) *cpuWatch {
+	return &cpuWatch{start: readCPU(), server: server, bare: bare,
+		serverS: procCPUSeconds(server), bareS: procCPUSeconds(bare)}
+}
+
+// use returns the CPU used since watchCPU.
+func (w *cpuWatch) use() cpuUse {
 	now := readCPU()
-	var child float64
-	for _, pid := range w.children {
-		child += procCPUSeconds(pid)
+	wall := now.at.Sub(w.start.at).Seconds()
+	if wall <= 0 {
+		return cpuUse{}
 	}
-	wall := now.at.Sub(w.start.at).Seconds() * float64(runtime.NumCPU())
-	if wall <= 0 || w.start.busy == 0 {
-		return 0
+	u := cpuUse{
+		server:  (procCPUSeconds(w.server) - w.serverS) / wall,
+		bare:    (procCPUSeconds(w.bare) - w.bareS) / wall,
+		loadgen: (now.self - w.start.self) / wall,
 	}
-	used := (now.busy - w.start.busy) - (now.self - w.start.self) - (child - w.childCPU)
-	return max(0, min(1, used/wall))
+	if w.start.busy > 0 {
+		u.others = max(0, (now.busy-w.start.busy)/wall-u.server-u.bare-u.loadgen)
+	}
+	return u
 }
 
 // bareResponse is an answer the bare server gives to every request: the

@@ -40,9 +40,9 @@ func TestBenchLoad(t *testing.T) {
 	}
 	defer serverLog.Close()
 	opts := loadOptions{scale: tinyScale, scaleName: "tiny", dataDir: filepath.Join(dir, "data"),
-		clients: []int{1, 3}, warmup: 50 * time.Millisecond, duration: time.Second, searchDuration: 250 * time.Millisecond,
+		clients: []int{1, 3}, warmup: 50 * time.Millisecond, duration: 600 * time.Millisecond, searchDuration: 150 * time.Millisecond,
 		plot: filepath.Join(dir, "plot", "latency.png"), exe: exe, env: append(os.Environ(), runAsMainEnv+"=1"),
-		serverLog: serverLog}
+		serverLog: serverLog, minPerClient: 20} // the mix's period: every operation at least once
 	rep, err := runLoad(t.Context(), opts)
 	if err != nil {
 		logServer(t, serverLog)
@@ -79,7 +79,7 @@ func TestBenchLoad(t *testing.T) {
 	}
 	number := `[1-9][\d,.]*|0\.\d*[1-9]\d*` // a non-zero number
 	for _, c := range []string{"1", "3"} {
-		for _, op := range append(mixedOps, `\*\*all\*\* \(search cache hits \d+%; other processes' CPU \d+%\)`) {
+		for _, op := range append(mixedOps, `\*\*all\*\* \(search cache hits \d+%; CPU cores: server [\d.]+, load generator [\d.]+, others [\d.]+\)`) {
 			rows = append(rows, `\| `+c+` \| `+op+` \| (`+number+`) \| (`+number+`) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| 0 \|`)
 		}
 		for _, op := range []string{opSearchUncached, opSearchCached, opBare} {

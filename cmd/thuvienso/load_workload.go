@@ -212,7 +212,7 @@ func setUpWorkload(ctx context.Context, gql *loadgen.GraphQL, admin *adminLogin,
 	if w.works, err = collectWorks(ctx, gql, w.searches); err != nil {
 		return nil, err
 	}
-	if w.holdable, err = holdableWorks(ctx, gql, w.readers, pickups, w.works, 40); err != nil {
+	if w.holdable, err = holdableWorks(ctx, gql, w.readers, pickups, w.works, min(40, 4*readers)); err != nil {
 		return nil, err
 	}
 	if w.titles, err = addEbooks(ctx, gql, adminToken, w.works, readers); err != nil {
