@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/circulation"
 	"github.com/bacninh/thuvienso/demo"
 	"github.com/bacninh/thuvienso/ebooks"
 	"github.com/bacninh/thuvienso/store"
@@ -300,8 +301,11 @@ type outageLoad struct {
 	// loans are the e-book loans answered, with the state their reader
 	// expects: ACTIVE, or RETURNED once the return was answered.
 	loans map[string]string
-	// ebookHolds and holds are the e-book and physical holds placed.
-	ebookHolds, holds map[string]bool
+	// ebookHolds are the e-book holds placed.
+	ebookHolds map[string]bool
+	// holds are the holds on works placed: "placed", or "CANCELLED" once
+	// the cancellation was answered.
+	holds map[string]string
 }
 
 // phaseNames name the phases of outageLoad.
@@ -312,6 +316,7 @@ const (
   availability { total available libraries } } }`
 	outageAccountQ = `{ me { id name } myEbookLoans { edges { node { id state } } } myHolds { totalCount } unreadNotificationCount }`
 	outageHoldM    = `mutation($in: PlaceHoldInput!) { placeHold(input: $in) { hold { id state } } }`
+	outageCancelM  = `mutation($id: ID!) { cancelHold(input: {holdId: $id}) { hold { id state } } }`
 )
 
 // run is reader i's loop, on instance i%2.
@@ -319,6 +324,7 @@ func (l *outageLoad) run(i int) {
 	rd := l.readers[i].on(l.c, i%2)
 	anon := l.c.client(i%2, "")
 	var mine []string // the reader's active e-book loans, oldest first
+	held := ""        // the reader's hold on a work, to cancel next
 	for seq := 0; !l.stop.Load(); seq++ {
 		phase := l.phase.Load()
 		send := func(what string, c *client, q string, vars map[string]any) (gqlResponse, bool) {
@@ -368,14 +374,26 @@ func (l *outageLoad) run(i int) {
 					mine = mine[1:]
 				}
 			}
-		case 4:
+		case 4: // a hold on a work, cancelled at the next turn
+			if held != "" {
+				var r gqlResponse
+				r, ok = send("cancelHold", rd, outageCancelM, map[string]any{"id": held})
+				if field(r.Data, "cancelHold", "hold", "state") == "CANCELLED" {
+					l.mu.Lock()
+					l.holds[held] = "CANCELLED"
+					l.mu.Unlock()
+					held = ""
+				}
+				break
+			}
 			var r gqlResponse
 			r, ok = send("placeHold", rd, outageHoldM, map[string]any{"in": map[string]any{
 				"workId": l.works[(i+seq/5)%len(l.works)], "pickupLibraryId": l.pickup, "idempotencyKey": fmt.Sprintf("outage-hold-%d-%d", i, seq)}})
 			if id, _ := field(r.Data, "placeHold", "hold", "id").(string); id != "" {
 				l.mu.Lock()
-				l.holds[id] = true
+				l.holds[id] = "placed"
 				l.mu.Unlock()
+				held = id
 			}
 		}
 		if !ok {
@@ -473,7 +491,7 @@ func TestFaultRedisRestartedUnderLoadAnswersEveryRequestAndLosesNothing(t *testi
 	const n = 8
 	load := &outageLoad{t: t, c: c, titles: titles, works: works, pickup: bn,
 		queries: []string{"tat den", "Tắt đèn", "so do", "Vũ Trọng Phụng", "chi pheo", "nam cao"},
-		loans:   map[string]string{}, ebookHolds: map[string]bool{}, holds: map[string]bool{}}
+		loans:   map[string]string{}, ebookHolds: map[string]bool{}, holds: map[string]string{}}
 	var readerIDs []string
 	for i := range n {
 		token, _, id := register(t, anon, fmt.Sprintf("outage-%d@example.vn", i), "BN")
@@ -572,6 +590,11 @@ func TestFaultRedisRestartedUnderLoadAnswersEveryRequestAndLosesNothing(t *testi
 	}
 	if len(holds) != len(ids) {
 		t.Errorf("%d holds were placed, the store has %d of them", len(ids), len(holds))
+	}
+	for _, h := range holds {
+		if want := load.holds[h.ID]; (want == "CANCELLED") != (h.State == circulation.HoldCancelled) {
+			t.Errorf("hold %s is %s in the store, and the reader was told %s", h.ID, h.State, want)
+		}
 	}
 	for _, p := range copyProblems(t, st, append(readerIDs, lenderID)) {
 		t.Error(p)
