@@ -146,7 +146,7 @@ func (r *loadReport) printServer(out io.Writer) {
 
 func (r *loadReport) printMixed(out io.Writer) {
 	fmt.Fprintf(out, "Mixed workload (each client a logged-in reader; closed loop):\n\n")
-	fmt.Fprintf(out, "| Clients | Operation | Requests | Throughput req/s | p50 ms | p95 ms | p99 ms | max ms | Errors | Expected outcomes |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	fmt.Fprintf(out, "| Clients | Operation | Requests | Throughput req/s | p50 ms | p95 ms | p99 ms | max ms | Errors | Errors and expected outcomes by code |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, st := range r.steps {
 		res := st.mixed.res
 		for _, op := range mixedOps {
