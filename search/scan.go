@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
@@ -61,6 +62,38 @@ func (x *Index) scan(ctx context.Context, r index.IndexReader, q query.Query, sc
 		fn(d.IndexInternalID.Value(), d.Score)
 		sctx.DocumentMatchPool.Put(d)
 	}
+}
+
+// matches calls fn with every match of q (unscored): its segment's
+// columns, its global and its segment-local document numbers. Queries of
+// terms are read from postings bitmaps (see bitmap.go), others through
+// Bleve's searchers.
+func (p *pass) matches(ctx context.Context, q query.Query, fn func(sc *segmentColumns, n, d uint64)) error {
+	snap, ok := p.r.(*scorch.IndexSnapshot)
+	if !useBitmaps || !ok || !bitmapQuery(q) {
+		return p.x.scan(ctx, p.r, q, false, func(n uint64, _ float64) {
+			sc, d := p.cols.locate(n)
+			fn(sc, n, d)
+		})
+	}
+	buf := make([]uint32, 1024)
+	for i, ss := range snap.Segments() {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("search: matching: %w", err)
+		}
+		bm, err := matchBitmap(q, ss)
+		if err != nil {
+			return err
+		}
+		sc, base := p.cols.cols[i], p.cols.offsets[i]
+		it := bm.ManyIterator()
+		for k := it.NextMany(buf); k > 0; k = it.NextMany(buf) {
+			for _, d := range buf[:k] {
+				fn(sc, base+uint64(d), uint64(d))
+			}
+		}
+	}
+	return nil
 }
 
 // facetCounter counts the requested facets over the matches of a scan.

@@ -446,9 +446,8 @@ func (p *pass) run(ctx context.Context, match query.Query, score []query.Query, 
 		top = newTopKeyed(order, p.size+1, p.after.After)
 	}
 	out := &Result{}
-	err := p.x.scan(ctx, p.r, found, false, func(n uint64, _ float64) {
+	err := p.matches(ctx, found, func(sc *segmentColumns, n, d uint64) {
 		out.TotalCount++
-		sc, d := p.cols.locate(n)
 		if fc != nil {
 			fc.add(sc, d)
 		}

@@ -738,3 +738,66 @@ func TestFrequentWordRanksTitlesFirstThenTheRest(t *testing.T) {
 		}
 	}
 }
+
+// TestPostingsBitmapsMatchWhatBleveMatches checks that reading a match set
+// from postings bitmaps gives exactly what Bleve's searchers give: the same
+// total, facets and pages, after deletions and replacements too (a deleted
+// document stays in its segment until a merge).
+func TestPostingsBitmapsMatchWhatBleveMatches(t *testing.T) {
+	x, docs := newFixture(t)
+	// A second segment that replaces some works and deletes others.
+	changed := []Document{docs[0], docs[3], docs[7]}
+	for i := range changed {
+		changed[i].Title += " tái bản"
+		changed[i].AvailableAt = nil
+	}
+	if err := x.Apply(ctx, changed, []string{docs[1].ID, docs[5].ID}, -1); err != nil {
+		t.Fatal(err)
+	}
+	facets := []FacetName{FacetFormat, FacetLanguage, FacetLibraryType, FacetDistrict, FacetLibrary, FacetSubject, FacetDecade}
+	reqs := []Request{
+		{},
+		{Query: "sách"},
+		{Query: "thu vien"},
+		{Query: "tái bản"},
+		{Query: "cuộc sống tôi"},
+		{Query: "truyện xyzzy"},
+		{Query: "sách", Sort: SortTitle},
+		{Query: "sách", Sort: SortNewest, Filter: Filter{LibraryIDs: []string{"bn-tinh", "bn-dongho"}}},
+		{Filter: Filter{AvailableAt: "bn-tinh"}},
+		{Query: "cuộc sống", Filter: Filter{Formats: []catalog.Format{catalog.FormatBook}, LibraryTypes: []string{"PROVINCIAL", "SCHOOL"}}},
+		{Query: "tôi", Filter: Filter{YearFrom: 2000, YearTo: 2015}}, // a range: searchers either way
+	}
+	run := func(bitmaps bool) []*Result {
+		useBitmaps = bitmaps
+		defer func() { useBitmaps = true }()
+		var out []*Result
+		for _, req := range reqs {
+			req.Facets, req.FacetSize = facets, MaxFacetSize
+			out = append(out, pages(t, x, req, 7)...)
+		}
+		return out
+	}
+	withBitmaps, withSearchers := run(true), run(false)
+	if len(withBitmaps) != len(withSearchers) {
+		t.Fatalf("%d pages from bitmaps, %d from searchers", len(withBitmaps), len(withSearchers))
+	}
+	for i := range withBitmaps {
+		a, b := withBitmaps[i], withSearchers[i]
+		if a.TotalCount != b.TotalCount || !reflect.DeepEqual(a.Facets, b.Facets) {
+			t.Fatalf("page %d: bitmaps give %d and %+v, searchers %d and %+v", i, a.TotalCount, a.Facets, b.TotalCount, b.Facets)
+		}
+		for j := range a.Hits {
+			if a.Hits[j].ID != b.Hits[j].ID || a.Hits[j].Score != b.Hits[j].Score {
+				t.Fatalf("page %d hit %d: %s (%v) from bitmaps, %s (%v) from searchers", i, j, a.Hits[j].ID, a.Hits[j].Score, b.Hits[j].ID, b.Hits[j].Score)
+			}
+		}
+	}
+	for _, res := range withBitmaps {
+		for _, h := range res.Hits {
+			if h.ID == docs[1].ID || h.ID == docs[5].ID {
+				t.Fatalf("deleted work %s found", h.ID)
+			}
+		}
+	}
+}
