@@ -417,12 +417,16 @@ func TestFaultKilledServerLosesNoLoanOrCopyAndDoublesNoNotification(t *testing.T
 			wg.Go(func() { load.run(i) })
 		}
 		killAt := int64(30 + rng.IntN(90))
-		for kr.ops.Load() < killAt && !t.Failed() {
+		deadline := time.Now().Add(faultDeadline)
+		for kr.ops.Load() < killAt && !t.Failed() && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
 		kr.killed.Store(true)
 		srv.kill()
 		wg.Wait()
+		if got := kr.ops.Load(); got < killAt && !t.Failed() {
+			t.Fatalf("round %d: %d answers in %v, wanted %d before the kill", round+1, got, faultDeadline, killAt)
+		}
 		if t.Failed() {
 			t.Fatalf("round %d failed under load; the server said:\n%s", round+1, srv.logs)
 		}
@@ -523,7 +527,7 @@ func TestFaultKilledServerLosesNoLoanOrCopyAndDoublesNoNotification(t *testing.T
 		return byLoan, total
 	}
 	srv = startChild(t, dir, later)
-	eventually(t, "the first reminder", func() bool { m, _ := reminders(); return len(m) > 0 })
+	waitFor(t, "the first reminder", faultDeadline, func() bool { m, _ := reminders(); return len(m) > 0 })
 	srv.kill()
 	first, _ := reminders()
 	srv = startChild(t, dir, later)
@@ -533,7 +537,7 @@ func TestFaultKilledServerLosesNoLoanOrCopyAndDoublesNoNotification(t *testing.T
 			active[l.ID] = true
 		}
 	}
-	eventually(t, "a reminder for every active loan, every event handled and every copy the kills left reclaimed", func() bool {
+	waitFor(t, "a reminder for every active loan, every event handled and every copy the kills left reclaimed", faultDeadline, func() bool {
 		m, _ := reminders()
 		for id := range active {
 			if m[id] == 0 {

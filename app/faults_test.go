@@ -402,10 +402,29 @@ func (l *outageLoad) run(i int) {
 	}
 }
 
+// faultDeadline bounds the waits of the fault tests for a process to do
+// something (answer requests, run a scheduler pass): generous, for 2 busy
+// cores under the race detector; what was seen is logged.
+const faultDeadline = time.Minute
+
+// waitFor calls cond until it holds, failing the test after deadline; it
+// returns how long that took.
+func waitFor(t *testing.T, what string, deadline time.Duration, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > deadline {
+			t.Fatalf("%s: not after %v", what, deadline)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
 // waitAnswers waits until the load has had n answers in phase.
 func (l *outageLoad) waitAnswers(phase int32, n int64) {
 	l.t.Helper()
-	eventually(l.t, fmt.Sprintf("%d answers %s", n, phaseNames[phase]), func() bool {
+	waitFor(l.t, fmt.Sprintf("%d answers %s", n, phaseNames[phase]), faultDeadline, func() bool {
 		return l.answers[phase].Load() >= n || l.t.Failed()
 	})
 }
