@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	thuvienso "github.com/bacninh/thuvienso"
@@ -34,12 +37,18 @@ func (s *CatalogStore) Apply(ctx context.Context, b *catalog.Batch) (*catalog.Ap
 	if at.IsZero() {
 		at = time.Now()
 	}
+	// The hashes, keys and JSON of the batch need no database: they are
+	// computed on every core before the write lock is taken.
+	prep, itemHashes, err := prepare(b)
+	if err != nil {
+		return nil, fmt.Errorf("applying batch of library %s: %w", b.LibraryID, err)
+	}
 	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE
 	if err != nil {
 		return nil, fmt.Errorf("applying batch of library %s: %w", b.LibraryID, err)
 	}
 	defer tx.Rollback()
-	a := &applier{ctx: ctx, tx: tx, lib: b.LibraryID, at: fmtTime(at), atTime: at,
+	a := &applier{ctx: ctx, tx: tx, lib: b.LibraryID, at: fmtTime(at), atTime: at, prep: prep, itemHashes: itemHashes,
 		res: &catalog.ApplyResult{}, recompute: map[string]bool{}, changed: map[string]bool{}, newKey: map[string]string{},
 		full: map[string]bool{}, added: map[string][]*catalog.Record{}, fresh: map[string][]*catalog.Record{}}
 	steps := []struct {
@@ -85,6 +94,64 @@ type applier struct {
 	// all of its records, so works summarises it without reading it or
 	// its records back (the common case of a book's first copy).
 	fresh map[string][]*catalog.Record
+	// prep and itemHashes are prepare's results for the batch's records
+	// and items, by index.
+	prep       []preparedRecord
+	itemHashes []string
+}
+
+// preparedRecord is what Apply computes of a record outside its
+// transaction.
+type preparedRecord struct {
+	hash           string   // catalog.RecordHash
+	lookup, claims []string // catalog.Keys
+	data           string   // recordJSON
+}
+
+// prepare sets every record's LibraryID to b.LibraryID and computes the
+// records' hashes, clustering keys and JSON and the items' hashes, spread
+// over GOMAXPROCS goroutines: a tenth to a fifth of an import's CPU that
+// would otherwise run on one core while the write lock is held. The keys
+// and JSON of records found unchanged are not used; a re-import pays that
+// on every core rather than in the transaction.
+func prepare(b *catalog.Batch) ([]preparedRecord, []string, error) {
+	prep := make([]preparedRecord, len(b.Records))
+	itemHashes := make([]string, len(b.Items))
+	errs := make([]error, len(b.Records))
+	const chunk = 64
+	n := len(b.Records) + len(b.Items)
+	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
+	var next atomic.Int64
+	work := func() {
+		for {
+			start := int(next.Add(chunk)) - chunk
+			if start >= n {
+				return
+			}
+			for i := start; i < min(start+chunk, n); i++ {
+				if i >= len(b.Records) {
+					j := i - len(b.Records)
+					itemHashes[j] = catalog.ItemHash(&b.Items[j])
+					continue
+				}
+				r := &b.Records[i]
+				p := &prep[i]
+				p.hash = catalog.RecordHash(r)
+				p.lookup, p.claims = catalog.Keys(r)
+				p.data, errs[i] = recordJSON(r)
+			}
+		}
+	}
+	for i := range b.Records {
+		b.Records[i].LibraryID = b.LibraryID
+	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	return prep, itemHashes, errors.Join(errs...)
 }
 
 // query runs q and calls scan for each row.
@@ -136,24 +203,21 @@ func (a *applier) records(recs []catalog.Record) error {
 		return fmt.Errorf("reading stored records: %w", err)
 	}
 	type todo struct {
-		r              *catalog.Record
-		hash, cur      string
-		lookup, claims []string
+		r   *catalog.Record
+		p   *preparedRecord
+		cur string
 	}
 	var work []todo
 	var keys []string
 	for i := range recs {
-		r := &recs[i]
-		r.LibraryID = a.lib
-		h := catalog.RecordHash(r)
+		r, p := &recs[i], &a.prep[i]
 		e, ok := stored[r.SourceID]
-		if ok && e.hash == h {
+		if ok && e.hash == p.hash {
 			a.res.RecordsUnchanged++
 			continue
 		}
-		lookup, claims := catalog.Keys(r)
-		work = append(work, todo{r: r, hash: h, cur: e.work, lookup: lookup, claims: claims})
-		keys = append(keys, claims...)
+		work = append(work, todo{r: r, p: p, cur: e.work})
+		keys = append(keys, p.claims...)
 	}
 	if len(work) == 0 {
 		return nil
@@ -188,8 +252,8 @@ func (a *applier) records(recs []catalog.Record) error {
 	var attach []string // new and moved records, whose stored items follow them
 	for _, t := range work {
 		r := t.r
-		w := catalog.ChooseWork(t.lookup, owners, t.cur)
-		claims := t.claims
+		w := catalog.ChooseWork(t.p.lookup, owners, t.cur)
+		claims := t.p.claims
 		if w == "" {
 			w = newID()
 			var key string
@@ -211,11 +275,7 @@ func (a *applier) records(recs []catalog.Record) error {
 			}
 			owners[k] = w
 		}
-		data, err := recordJSON(r)
-		if err != nil {
-			return err
-		}
-		if _, err := upsert.ExecContext(a.ctx, r.LibraryID, r.SourceID, w, t.hash, string(r.SourceFormat), data, blobOrNil(r.RawMARC), a.at); err != nil {
+		if _, err := upsert.ExecContext(a.ctx, r.LibraryID, r.SourceID, w, t.p.hash, string(r.SourceFormat), t.p.data, blobOrNil(r.RawMARC), a.at); err != nil {
 			return fmt.Errorf("writing record %s: %w", r.SourceID, err)
 		}
 		if t.cur == "" {
@@ -299,7 +359,7 @@ func (a *applier) items(items []catalog.Item) error {
 	defer insert.Close()
 	for i := range items {
 		it := &items[i]
-		h := catalog.ItemHash(it)
+		h := a.itemHashes[i]
 		w := workOf[it.RecordSourceID]
 		e, ok := stored[it.Barcode]
 		switch {
