@@ -176,6 +176,15 @@ func (c *childServer) stop() {
 	}
 }
 
+// checkRaces fails the test if the child, which runs under the race
+// detector when the test does, reported a data race.
+func (c *childServer) checkRaces() {
+	c.t.Helper()
+	if logs := c.logs.String(); strings.Contains(logs, "DATA RACE") {
+		c.t.Errorf("the server reported a data race:\n%s", logs)
+	}
+}
+
 // as is a client of the child with token.
 func (c *childServer) as(token string) *client {
 	return &client{t: c.t, url: c.url, token: token, lang: "en"}
@@ -423,6 +432,7 @@ func TestFaultKilledServerLosesNoLoanOrCopyAndDoublesNoNotification(t *testing.T
 		}
 		kr.killed.Store(true)
 		srv.kill()
+		srv.checkRaces()
 		wg.Wait()
 		if got := kr.ops.Load(); got < killAt && !t.Failed() {
 			t.Fatalf("round %d: %d answers in %v, wanted %d before the kill", round+1, got, faultDeadline, killAt)
@@ -509,6 +519,7 @@ func TestFaultKilledServerLosesNoLoanOrCopyAndDoublesNoNotification(t *testing.T
 	// also reclaims the copies that the kills left without a loan. Kill it
 	// as soon as the first reminder is made, and run it again.
 	srv.kill()
+	srv.checkRaces()
 	const later = 13 * 24 * time.Hour
 	reminders := func() (map[string]int, int) {
 		byLoan, total := map[string]int{}, 0
@@ -529,6 +540,7 @@ func TestFaultKilledServerLosesNoLoanOrCopyAndDoublesNoNotification(t *testing.T
 	srv = startChild(t, dir, later)
 	waitFor(t, "the first reminder", faultDeadline, func() bool { m, _ := reminders(); return len(m) > 0 })
 	srv.kill()
+	srv.checkRaces()
 	first, _ := reminders()
 	srv = startChild(t, dir, later)
 	active := map[string]bool{}
@@ -552,6 +564,10 @@ func TestFaultKilledServerLosesNoLoanOrCopyAndDoublesNoNotification(t *testing.T
 		return orphans == 0
 	})
 	srv.stop()
+	srv.checkRaces()
+	if code := srv.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("the server exited with %d after SIGTERM:\n%s", code, srv.logs)
+	}
 	byLoan, total := reminders()
 	t.Logf("reminders: %d made before the kill, %d after the restart (%d active loans, %d notifications in all)", len(first), len(byLoan), len(active), total)
 	for id, c := range byLoan {
