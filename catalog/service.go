@@ -55,8 +55,10 @@ func (s *Service) Import(ctx context.Context, b *Batch) (*ApplyResult, error) {
 		size = DefaultBatchSize
 	}
 	res := &ApplyResult{}
-	var records []Record
-	seen := map[string]bool{}
+	// Sized up front: an import may hand over a whole file, and growing
+	// these by appending copied its records again and again.
+	records := make([]Record, 0, len(b.Records))
+	seen := make(map[string]bool, len(b.Records))
 	for _, r := range b.Records {
 		if r.LibraryID == "" {
 			r.LibraryID = lib
@@ -77,13 +79,13 @@ func (s *Service) Import(ctx context.Context, b *Batch) (*ApplyResult, error) {
 	}
 	// Items go with the batch of their record; items whose record is not
 	// in this import go last, with the deletions.
-	chunkOf := map[string]int{}
+	chunkOf := make(map[string]int, len(records))
 	for i, r := range records {
 		chunkOf[r.SourceID] = i / size
 	}
 	nChunks := (len(records) + size - 1) / size
 	itemsOf := make([][]Item, nChunks+1)
-	barcodes := map[string]bool{}
+	barcodes := make(map[string]bool, len(b.Items))
 	for _, it := range b.Items {
 		it.Barcode = strings.TrimSpace(it.Barcode)
 		if it.LibraryID == "" {

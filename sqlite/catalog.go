@@ -836,6 +836,15 @@ func (s *CatalogStore) Record(ctx context.Context, libraryID, sourceID string) (
 const itemColumns = `barcode, library_id, record_library_id, record_source_id, work_id, branch, location,
 	call_number, loan_type, status, updated_at`
 
+// itemColumnsOf returns itemColumns qualified with a table alias.
+func itemColumnsOf(alias string) string {
+	cols := strings.Split(itemColumns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
 func scanItem(row interface{ Scan(...any) error }) (*catalog.StoredItem, error) {
 	var (
 		it         catalog.StoredItem
@@ -870,8 +879,12 @@ func (s *CatalogStore) ItemsByWork(ctx context.Context, workIDs []string) ([]*ca
 	if len(workIDs) == 0 {
 		return nil, nil
 	}
-	out, err := s.items(ctx, `SELECT `+itemColumns+` FROM catalog_items
-		WHERE work_id IN (SELECT value FROM json_each(?)) ORDER BY work_id, library_id, barcode`, jsonArray(workIDs))
+	// Through the works' records: catalog_items has no index on work_id
+	// (see migration 0009), and an item's work is its record's.
+	out, err := s.items(ctx, `SELECT `+itemColumnsOf("i")+` FROM catalog_records AS r
+		JOIN catalog_items AS i ON i.record_library_id = r.library_id AND i.record_source_id = r.source_id
+		WHERE r.work_id IN (SELECT value FROM json_each(?)) AND i.work_id = r.work_id
+		ORDER BY i.work_id, i.library_id, i.barcode`, jsonArray(workIDs))
 	if err != nil {
 		return nil, fmt.Errorf("items by work: %w", err)
 	}
