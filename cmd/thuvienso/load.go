@@ -209,7 +209,8 @@ func runLoad(ctx context.Context, opts loadOptions) (rep *loadReport, err error)
 		return nil, err
 	}
 	defer srv.stop(log)
-	gql := &loadgen.GraphQL{URL: srv.url + "/graphql", HTTP: newHTTPClient(slices.Max(opts.clients) + 4)}
+	// Errors in English, for the report.
+	gql := &loadgen.GraphQL{URL: srv.url + "/graphql", HTTP: newHTTPClient(slices.Max(opts.clients) + 4), Language: "en"}
 	if rep.coldStart, err = firstSearch(ctx, gql, srv); err != nil {
 		return nil, err
 	}

@@ -33,47 +33,99 @@ type phaseResult struct {
 }
 
 // runLoadStep runs every phase at one number of clients: the mixed
-// workload, uncached searches, the cached search on the server and the
-// same bytes from the bare server.
+// workload, uncached searches, then the cached search on the server and
+// the same bytes from the bare server, alternating.
 func runLoadStep(ctx context.Context, opts loadOptions, w *workload, srv, bare *child, clients int, log *slog.Logger) (loadStep, error) {
 	st := loadStep{clients: clients}
 	if err := w.refreshTokens(ctx); err != nil {
 		return st, err
 	}
-	bareGQL := &loadgen.GraphQL{URL: bare.url + "/graphql", HTTP: newHTTPClient(clients + 4)}
-	phases := []struct {
-		name     string
-		duration time.Duration
-		dst      *phaseResult
-		client   func(i int) loadgen.Client
-	}{
-		{"mixed", opts.duration, &st.mixed, func(i int) loadgen.Client { return newMixClient(w, i) }},
-		{"uncached search", opts.searchDuration, &st.uncached, func(int) loadgen.Client { return uncachedClient{w: w} }},
-		{"cached search", opts.searchDuration, &st.cached, func(int) loadgen.Client {
-			return sameRequestClient{gql: w.gql, op: opSearchCached, body: w.cachedBody, answer: w.cachedAnswer}
-		}},
-		{"bare handler", opts.searchDuration, &st.bare, func(int) loadgen.Client {
-			return sameRequestClient{gql: bareGQL, op: opBare, body: w.cachedBody, answer: w.cachedAnswer}
-		}},
+	mixed := make([]*mixClient, clients)
+	for i := range mixed {
+		mixed[i] = newMixClient(w, i)
 	}
-	for _, ph := range phases {
-		log.Info("load", "phase", ph.name, "clients", clients, "warm-up", opts.warmup, "measured", ph.duration)
-		cs := make([]loadgen.Client, clients)
-		for i := range cs {
-			cs[i] = ph.client(i)
-		}
-		watch := watchCPU(srv.pid(), bare.pid())
-		hits0, misses0 := cacheLookups(ctx, srv)
-		res, err := loadgen.Run(ctx, cs, loadgen.Phase{Warmup: opts.warmup, Duration: ph.duration, MinPerClient: opts.minPerClient})
-		if err != nil {
-			return st, fmt.Errorf("bench load: %s on %d clients: %w", ph.name, clients, err)
-		}
-		hits1, misses1 := cacheLookups(ctx, srv)
-		*ph.dst = phaseResult{res: res, cpu: watch.use(), hits: hits1 - hits0, misses: misses1 - misses0}
-		log.Info("measured", "phase", ph.name, "clients", clients, "requests", res.All.Requests,
-			"req/s", int(res.All.Throughput), "p50", res.All.P50, "p99", res.All.P99, "errors", res.All.Failed)
+	var err error
+	if st.mixed, err = runPhase(ctx, opts, "mixed", opts.duration, srv, bare, clients, func(i int) loadgen.Client { return mixed[i] }, log); err != nil {
+		return st, err
 	}
+	for _, c := range mixed {
+		if err := c.release(ctx); err != nil {
+			return st, err
+		}
+	}
+	if st.uncached, err = runPhase(ctx, opts, "uncached search", opts.searchDuration, srv, bare, clients,
+		func(int) loadgen.Client { return uncachedClient{w: w} }, log); err != nil {
+		return st, err
+	}
+	bareGQL := &loadgen.GraphQL{URL: bare.url + "/graphql", HTTP: newHTTPClient(clients + 4), Language: w.gql.Language}
+	start := time.Now()
+	both, err := runPhase(ctx, opts, "cached search and bare handler, alternating", 2*opts.searchDuration, srv, bare, clients,
+		func(int) loadgen.Client {
+			return alternatingClient{start: start, slice: min(alternationSlice, opts.searchDuration/4),
+				a: sameRequestClient{gql: w.gql, op: opSearchCached, body: w.cachedBody, answer: w.cachedAnswer},
+				b: sameRequestClient{gql: bareGQL, op: opBare, body: w.cachedBody, answer: w.cachedAnswer}}
+		}, log)
+	if err != nil {
+		return st, err
+	}
+	st.cached, st.bare = both.half(opSearchCached), both.half(opBare)
 	return st, nil
+}
+
+// alternationSlice is how long the alternating phase sends to one server
+// before switching to the other (at most; a quarter of -search-duration
+// when that is shorter): short, so that both see the same contention from
+// the rest of the machine.
+const alternationSlice = 500 * time.Millisecond
+
+// alternatingClient sends to a for a slice, then to b for a slice, and so
+// on, every client switching at the same moments.
+type alternatingClient struct {
+	start time.Time
+	slice time.Duration
+	a, b  loadgen.Client
+}
+
+func (c alternatingClient) Next(ctx context.Context) loadgen.Sample {
+	if time.Since(c.start)/c.slice%2 == 0 {
+		return c.a.Next(ctx)
+	}
+	return c.b.Next(ctx)
+}
+
+// half is the phase result of one operation of an alternating phase: its
+// throughput over the half of the window it had.
+func (p phaseResult) half(op string) phaseResult {
+	s := loadgen.OpStats{Op: op}
+	if o := p.res.Op(op); o != nil {
+		s = *o
+	}
+	elapsed := p.res.Elapsed / 2
+	s.Throughput = float64(s.Requests) / elapsed.Seconds()
+	p.res = &loadgen.Result{Clients: p.res.Clients, Elapsed: elapsed, Ops: []*loadgen.OpStats{&s}, All: &s}
+	return p
+}
+
+// runPhase runs one phase on clients made by client, with the CPU and
+// search cache lookups around it.
+func runPhase(ctx context.Context, opts loadOptions, name string, d time.Duration, srv, bare *child, clients int,
+	client func(i int) loadgen.Client, log *slog.Logger) (phaseResult, error) {
+	log.Info("load", "phase", name, "clients", clients, "warm-up", opts.warmup, "measured", d)
+	cs := make([]loadgen.Client, clients)
+	for i := range cs {
+		cs[i] = client(i)
+	}
+	watch := watchCPU(srv.pid(), bare.pid())
+	hits0, misses0 := cacheLookups(ctx, srv)
+	res, err := loadgen.Run(ctx, cs, loadgen.Phase{Warmup: opts.warmup, Duration: d, MinPerClient: opts.minPerClient})
+	if err != nil {
+		return phaseResult{}, fmt.Errorf("bench load: %s on %d clients: %w", name, clients, err)
+	}
+	hits1, misses1 := cacheLookups(ctx, srv)
+	ph := phaseResult{res: res, cpu: watch.use(), hits: hits1 - hits0, misses: misses1 - misses0}
+	log.Info("measured", "phase", name, "clients", clients, "requests", res.All.Requests,
+		"req/s", int(res.All.Throughput), "p50", res.All.P50, "p99", res.All.P99, "errors", res.All.Failed)
+	return ph, nil
 }
 
 // cacheLookups reads the server's search cache hits and misses from
@@ -161,8 +213,8 @@ func (r *loadReport) printMixed(out io.Writer) {
 }
 
 func (r *loadReport) printSearches(out io.Writer) {
-	fmt.Fprintf(out, "Searches (`search`, first page of 20, every facet, highlights): uncached = every request unique (the mix's queries and filters with a page size and facet size never sent before, so each misses the cache); cached = one request repeated; bare = a bare net/http handler in its own process serving the server's answer to that request, headers and bytes as captured:\n\n")
-	fmt.Fprintf(out, "| Clients | Case | Requests | Throughput req/s | p50 ms | p95 ms | p99 ms | max ms | Errors | Cache hits | CPU cores: server (or bare), load generator, others |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	fmt.Fprintf(out, "Searches (`search`, first page of 20, every facet, highlights): uncached = every request unique (the mix's queries and filters with a page size and facet size never sent before, so each misses the cache); cached = one request repeated; bare = a bare net/http handler in its own process serving the server's answer to that request, headers and bytes as captured. Cached and bare run in one phase of twice the duration, alternating every half second (so that both meet the same contention), each measured over its half:\n\n")
+	fmt.Fprintf(out, "| Clients | Case | Requests | Throughput req/s | p50 ms | p95 ms | p99 ms | max ms | Errors | Search cache hits | CPU cores over the phase: server, bare, load generator, others |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, st := range r.steps {
 		for _, ph := range []phaseResult{st.uncached, st.cached, st.bare} {
 			hits := hitRatio(ph)
@@ -171,12 +223,9 @@ func (r *loadReport) printSearches(out io.Writer) {
 			}
 			s := ph.res.Ops[0]
 			cpu := ph.cpu
-			if s.Op == opBare {
-				cpu.server = cpu.bare
-			}
-			fmt.Fprintf(out, "| %d | %s | %s | %s | %s | %s | %s | %s | %d | %s | %.2f, %.2f, %.2f |\n", st.clients, s.Op, thousands(s.Requests),
+			fmt.Fprintf(out, "| %d | %s | %s | %s | %s | %s | %s | %s | %d | %s | %.2f, %.2f, %.2f, %.2f |\n", st.clients, s.Op, thousands(s.Requests),
 				thousands(int(s.Throughput)), millis(s.P50), millis(s.P95), millis(s.P99), millis(s.Max), s.Failed, hits,
-				cpu.server, cpu.loadgen, cpu.others)
+				cpu.server, cpu.bare, cpu.loadgen, cpu.others)
 		}
 	}
 	fmt.Fprintf(out, "\n| Clients | Cached search req/s | Bare handler req/s | Cached / bare |\n|---:|---:|---:|---:|\n")
@@ -249,11 +298,14 @@ func expectedOutcomes(s *loadgen.OpStats) string {
 	return strings.Join(parts, ", ")
 }
 
+// hitRatio is the share of the phase's search cache lookups that hit,
+// and how many there were.
 func hitRatio(p phaseResult) string {
-	if p.hits+p.misses == 0 {
-		return "—"
+	n := p.hits + p.misses
+	if n == 0 {
+		return "no lookups"
 	}
-	return percent(p.hits / (p.hits + p.misses))
+	return percent(p.hits/n) + " of " + thousands(int(n))
 }
 
 func ratio(a, b float64) string {

@@ -79,7 +79,7 @@ func TestBenchLoad(t *testing.T) {
 	}
 	number := `[1-9][\d,.]*|0\.\d*[1-9]\d*` // a non-zero number
 	for _, c := range []string{"1", "3"} {
-		for _, op := range append(mixedOps, `\*\*all\*\* \(search cache hits \d+%; CPU cores: server [\d.]+, load generator [\d.]+, others [\d.]+\)`) {
+		for _, op := range append(mixedOps, `\*\*all\*\* \(search cache hits \d+% of [\d,]+; CPU cores: server [\d.]+, load generator [\d.]+, others [\d.]+\)`) {
 			rows = append(rows, `\| `+c+` \| `+op+` \| (`+number+`) \| (`+number+`) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| 0 \|`)
 		}
 		for _, op := range []string{opSearchUncached, opSearchCached, opBare} {

@@ -524,6 +524,25 @@ var (
 	cardBody    = loadgen.Request{Query: cardDoc}.Body()
 )
 
+// release cancels the client's hold and returns its e-book loan, so that
+// the next step starts with readers who have neither.
+func (c *mixClient) release(ctx context.Context) error {
+	if c.holdID != "" {
+		if s := c.send(ctx, opCancelHold, cancelHoldBody(c.holdID), nil); s.Outcome == loadgen.Failed {
+			return fmt.Errorf("bench load: cancelling a hold after the mix: %s", s.Detail)
+		}
+		c.holdID = ""
+	}
+	if c.loanID != "" {
+		s := c.send(ctx, opReturnEbook, loadgen.Request{Query: returnDoc, Variables: map[string]any{"id": c.loanID}}.Body(), nil)
+		if s.Outcome == loadgen.Failed {
+			return fmt.Errorf("bench load: returning an e-book after the mix: %s", s.Detail)
+		}
+		c.loanID = ""
+	}
+	return nil
+}
+
 func (c *mixClient) holdStep(ctx context.Context) loadgen.Sample {
 	if c.holdID != "" {
 		s := c.send(ctx, opCancelHold, cancelHoldBody(c.holdID), nil)
@@ -577,10 +596,10 @@ func exchange(ctx context.Context, gql *loadgen.GraphQL, token, op string, body 
 	case err != nil:
 		s.Outcome, s.Detail = loadgen.Failed, shortError(err)
 	case res.Err() != nil:
-		s.Outcome, s.Detail = loadgen.Failed, res.Code()
+		s.Outcome, s.Detail = loadgen.Failed, failure(res)
 		for _, code := range expectedCodes[op] {
 			if res.Code() == code {
-				s.Outcome = loadgen.Expected
+				s.Outcome, s.Detail = loadgen.Expected, code
 			}
 		}
 	case data != nil:
@@ -589,6 +608,19 @@ func exchange(ctx context.Context, gql *loadgen.GraphQL, token, op string, body 
 		}
 	}
 	return s
+}
+
+// failure names an unexpected GraphQL error: its code and the start of
+// its message.
+func failure(res *loadgen.Response) string {
+	msg := ""
+	if len(res.Errors) > 0 {
+		msg = res.Errors[0].Message
+		if r := []rune(msg); len(r) > 80 {
+			msg = string(r[:80]) + "…"
+		}
+	}
+	return fmt.Sprintf("%s (%s)", res.Code(), msg)
 }
 
 // shortError is an error's text without the request's address.
@@ -641,7 +673,7 @@ func (c sameRequestClient) Next(ctx context.Context) loadgen.Sample {
 	case err != nil:
 		s.Outcome, s.Detail = loadgen.Failed, shortError(err)
 	case res.Err() != nil:
-		s.Outcome, s.Detail = loadgen.Failed, res.Code()
+		s.Outcome, s.Detail = loadgen.Failed, failure(res)
 	}
 	return s
 }
