@@ -112,6 +112,8 @@ type columnCache struct {
 
 	mu   sync.Mutex
 	segs map[segment.Segment]*columnEntry
+	// newest is the highest segment number of a snapshot seen.
+	newest uint64
 }
 
 // columnEntry is one segment's columns, built once.
@@ -149,9 +151,7 @@ func (s *snapshotColumns) locate(n uint64) (*segmentColumns, uint64) {
 }
 
 // forReader returns the columns of every segment of r, building those not
-// seen before. Segments no longer in r are forgotten when the cache holds
-// many more than r does (a concurrent search on an older snapshot then
-// rebuilds the few it needs).
+// seen before.
 func (c *columnCache) forReader(r index.IndexReader) (*snapshotColumns, error) {
 	snap, ok := r.(*scorch.IndexSnapshot)
 	if !ok {
@@ -173,7 +173,16 @@ func (c *columnCache) forReader(r index.IndexReader) (*snapshotColumns, error) {
 		}
 		entries[i] = e
 	}
-	if len(c.segs) > 2*len(segs)+16 {
+	// Forget the segments the newest snapshot no longer has (merged away):
+	// scorch numbers segments in the order it makes them, so a snapshot
+	// holding the highest number seen is the newest. A search still on an
+	// older snapshot keeps the columns it holds.
+	var newest uint64
+	for _, ss := range segs {
+		newest = max(newest, ss.Id())
+	}
+	if newest >= c.newest && len(c.segs) > len(segs) {
+		c.newest = newest
 		keep := make(map[segment.Segment]*columnEntry, len(segs))
 		for i, ss := range segs {
 			keep[ss.Segment()] = entries[i]

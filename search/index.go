@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -45,6 +46,8 @@ type Index struct {
 	// stopWarm stops the goroutine that keeps columns built (on-disk only).
 	stopWarm context.CancelFunc
 	warmDone chan struct{}
+	// searched is set by every search, for warmColumns.
+	searched atomic.Bool
 }
 
 // columnsWarmEvery is how often an on-disk index builds the columns of
@@ -68,7 +71,17 @@ func (x *Index) warmColumns(ctx context.Context) {
 	defer close(x.warmDone)
 	t := time.NewTicker(columnsWarmEvery)
 	defer t.Stop()
-	for {
+	for first := true; ; first = false {
+		// After the first round, only an index that is being searched: a
+		// bulk rebuild makes and merges segments that nobody reads.
+		if !first && !x.searched.Swap(false) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			continue
+		}
 		if adv, err := x.b.Advanced(); err == nil {
 			if r, err := adv.Reader(); err == nil {
 				_, _ = x.columns.forReader(r)

@@ -347,6 +347,7 @@ func (x *Index) search(ctx context.Context, req Request, alwaysRelaxed bool) (*R
 		return nil, err
 	}
 
+	x.searched.Store(true)
 	adv, err := x.b.Advanced()
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
