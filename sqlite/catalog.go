@@ -48,9 +48,14 @@ func (s *CatalogStore) Apply(ctx context.Context, b *catalog.Batch) (*catalog.Ap
 		return nil, fmt.Errorf("applying batch of library %s: %w", b.LibraryID, err)
 	}
 	defer tx.Rollback()
-	a := &applier{ctx: ctx, tx: tx, lib: b.LibraryID, at: fmtTime(at), atTime: at, prep: prep, itemHashes: itemHashes,
+	// The statements run without ctx's cancellation: with a context that
+	// can end, the driver starts a goroutine per statement to interrupt
+	// it, a few percent of an import for statements of a millisecond or
+	// less. ctx is checked between the steps instead, and ending it rolls
+	// the transaction back (database/sql watches the BeginTx context).
+	a := &applier{ctx: context.WithoutCancel(ctx), tx: tx, lib: b.LibraryID, at: fmtTime(at), atTime: at, prep: prep, itemHashes: itemHashes,
 		res: &catalog.ApplyResult{}, recompute: map[string]bool{}, changed: map[string]bool{}, newKey: map[string]string{},
-		full: map[string]bool{}, added: map[string][]*catalog.Record{}, fresh: map[string][]*catalog.Record{}}
+		full: map[string]bool{}, added: map[string][]*catalog.Record{}, fresh: map[string][]*catalog.Record{}, workOf: map[string]string{}}
 	steps := []struct {
 		what string
 		run  func() error
@@ -62,6 +67,9 @@ func (s *CatalogStore) Apply(ctx context.Context, b *catalog.Batch) (*catalog.Ap
 		{"changes", a.changes},
 	}
 	for _, st := range steps {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("applying batch of library %s: %w", b.LibraryID, err)
+		}
 		if err := st.run(); err != nil {
 			return nil, fmt.Errorf("applying batch of library %s: %s: %w", b.LibraryID, st.what, err)
 		}
@@ -98,6 +106,9 @@ type applier struct {
 	// and items, by index.
 	prep       []preparedRecord
 	itemHashes []string
+	// workOf is the work of each record of the batch, by source ID, once
+	// records has run.
+	workOf map[string]string
 }
 
 // preparedRecord is what Apply computes of a record outside its
@@ -214,6 +225,7 @@ func (a *applier) records(recs []catalog.Record) error {
 		e, ok := stored[r.SourceID]
 		if ok && e.hash == p.hash {
 			a.res.RecordsUnchanged++
+			a.workOf[r.SourceID] = e.work
 			continue
 		}
 		work = append(work, todo{r: r, p: p, cur: e.work})
@@ -298,6 +310,7 @@ func (a *applier) records(recs []catalog.Record) error {
 			}
 		}
 		a.recompute[w] = true
+		a.workOf[r.SourceID] = w
 	}
 	if len(attach) > 0 {
 		if _, err := a.tx.ExecContext(a.ctx, `UPDATE catalog_items SET work_id = r.work_id
@@ -320,10 +333,18 @@ func (a *applier) items(items []catalog.Item) error {
 	}
 	type existing struct{ recLib, hash, work string }
 	barcodes := make([]string, len(items))
+	// The works of the batch's own records are known; only the records
+	// of other imports are read.
+	workOf := map[string]string{}
 	var srcIDs []string
 	for i := range items {
 		barcodes[i] = items[i].Barcode
-		srcIDs = append(srcIDs, items[i].RecordSourceID)
+		src := items[i].RecordSourceID
+		if w, ok := a.workOf[src]; ok {
+			workOf[src] = w
+		} else {
+			srcIDs = append(srcIDs, src)
+		}
 	}
 	stored := map[string]existing{}
 	if err := a.query(`SELECT barcode, record_library_id, hash, work_id FROM catalog_items
@@ -338,17 +359,18 @@ func (a *applier) items(items []catalog.Item) error {
 	}, jsonArray(barcodes)); err != nil {
 		return fmt.Errorf("reading stored items: %w", err)
 	}
-	workOf := map[string]string{}
-	if err := a.query(`SELECT source_id, work_id FROM catalog_records
-		WHERE library_id = ? AND source_id IN (SELECT value FROM json_each(?))`, func(r *sql.Rows) error {
-		var id, w string
-		if err := r.Scan(&id, &w); err != nil {
-			return err
+	if len(srcIDs) > 0 {
+		if err := a.query(`SELECT source_id, work_id FROM catalog_records
+			WHERE library_id = ? AND source_id IN (SELECT value FROM json_each(?))`, func(r *sql.Rows) error {
+			var id, w string
+			if err := r.Scan(&id, &w); err != nil {
+				return err
+			}
+			workOf[id] = w
+			return nil
+		}, a.lib, jsonArray(srcIDs)); err != nil {
+			return fmt.Errorf("reading the items' records: %w", err)
 		}
-		workOf[id] = w
-		return nil
-	}, a.lib, jsonArray(srcIDs)); err != nil {
-		return fmt.Errorf("reading the items' records: %w", err)
 	}
 	insert, err := a.tx.PrepareContext(a.ctx, `INSERT INTO catalog_items (barcode, library_id, record_library_id,
 		record_source_id, work_id, branch, location, call_number, loan_type, status, hash, updated_at)
@@ -456,17 +478,34 @@ func (a *applier) works() error {
 			stored = append(stored, id)
 		}
 	}
+	// One statement reads the stored works and counts the records they
+	// gained, touching each row once: a work whose display the new records
+	// leave unchanged is then done (its count and time are columns, which
+	// override the copies in meta when a work is read), and a work found to
+	// need recomputing is written again below with the count of its
+	// records.
 	prev := map[string]*workHead{}
 	if len(stored) > 0 {
-		if err := a.query(`SELECT id, key, meta, deleted FROM catalog_works WHERE id IN (SELECT value FROM json_each(?))`,
+		counts := make([][2]any, len(stored)) // [id, records added]
+		for i, id := range stored {
+			counts[i] = [2]any{id, len(a.added[id])}
+		}
+		b, err := json.Marshal(counts)
+		if err != nil {
+			return fmt.Errorf("encoding work counts: %w", err)
+		}
+		if err := a.query(`UPDATE catalog_works SET record_count = record_count + q.n, updated_at = ?
+			FROM (SELECT value ->> 0 AS id, value ->> 1 AS n FROM json_each(?)) AS q
+			WHERE catalog_works.id = q.id
+			RETURNING catalog_works.id, catalog_works.key, catalog_works.meta, catalog_works.deleted`,
 			func(r *sql.Rows) error {
 				h, err := scanWorkHead(r)
 				if err == nil {
 					prev[h.ID] = h
 				}
 				return err
-			}, jsonArray(stored)); err != nil {
-			return fmt.Errorf("reading works: %w", err)
+			}, a.at, string(b)); err != nil {
+			return fmt.Errorf("reading and counting works: %w", err)
 		}
 	}
 	// Works that only gained records which change nothing shown are not
@@ -513,12 +552,10 @@ func (a *applier) works() error {
 		return err
 	}
 	defer upsert.Close()
-	var counts [][2]any // quiet works: [id, records added]
 	for _, id := range ids {
 		p := prev[id]
 		a.changed[id] = true
 		if quiet[id] {
-			counts = append(counts, [2]any{id, len(a.added[id])})
 			continue
 		}
 		key := a.newKey[id]
@@ -544,19 +581,6 @@ func (a *applier) works() error {
 		}
 		if _, err := upsert.ExecContext(a.ctx, id, m.Key, string(meta), m.RecordCount, m.Deleted, a.at); err != nil {
 			return fmt.Errorf("writing work %s: %w", id, err)
-		}
-	}
-	if len(counts) > 0 {
-		// Only the count and the time change; both are columns, which
-		// override the copies in meta when a work is read.
-		b, err := json.Marshal(counts)
-		if err != nil {
-			return err
-		}
-		if _, err := a.tx.ExecContext(a.ctx, `UPDATE catalog_works SET record_count = record_count + q.n, updated_at = ?
-			FROM (SELECT value ->> 0 AS id, value ->> 1 AS n FROM json_each(?)) AS q
-			WHERE catalog_works.id = q.id`, a.at, string(b)); err != nil {
-			return fmt.Errorf("counting the works' new records: %w", err)
 		}
 	}
 	return nil
