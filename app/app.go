@@ -234,10 +234,10 @@ func (a *App) newServer(persisted *server.PersistedOperations) *server.Server {
 	})
 }
 
-// responseCache reuses anonymous query responses for RESPONSE_CACHE_TTL,
-// keyed by the search index's watermark: the catalogue change sequence, so
-// that a checkout or an import is a miss as soon as this instance has
-// indexed it. Nil when the TTL is 0.
+// responseCache reuses query responses that do not depend on the caller for
+// RESPONSE_CACHE_TTL, keyed by the search index's watermark: the catalogue
+// change sequence, so that a checkout or an import is a miss as soon as this
+// instance has indexed it. Nil when the TTL is 0.
 func (a *App) responseCache() *server.ResponseCache {
 	if a.Config.ResponseCacheTTL <= 0 {
 		return nil
@@ -245,6 +245,11 @@ func (a *App) responseCache() *server.ResponseCache {
 	return &server.ResponseCache{
 		Store: a.Cache,
 		TTL:   a.Config.ResponseCacheTTL,
+		// A reader's search or work page never consults who asks, so
+		// readers share it; their loans, holds and card do, and are theirs.
+		Viewer: func(ctx context.Context) (context.Context, server.ViewerReads) {
+			return auth.WithActorReads(ctx)
+		},
 		Version: func(context.Context) (string, error) {
 			w, err := a.Index.Watermark()
 			return strconv.FormatInt(w, 10), err

@@ -3,9 +3,11 @@ package app
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/bacninh/thuvienso/demo"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -441,4 +443,48 @@ func cacheHits(a *App) uint64 {
 		hits += h
 	}
 	return hits
+}
+
+// Two readers and a visitor opening the same search page share one answer
+// (it does not depend on who asks), while each reader's own account is
+// computed for them and never shown to another.
+func TestReadersShareSearchPagesButNotTheirAccounts(t *testing.T) {
+	e := newCatalogEnv(t)
+	e.shelves(t)
+	login := func(email string) *client {
+		r := e.anon.do(loginMutation, map[string]any{"login": email, "pw": demo.Password})
+		token, _ := field(r.Data, "login", "accessToken").(string)
+		if token == "" {
+			t.Fatalf("login %s: %+v", email, r)
+		}
+		return &client{t: t, url: e.srv.URL, token: token}
+	}
+	lan, mai := login("ban.doc@example.vn"), login("doc.gia@example.vn")
+	rc := e.a.Server.ResponseCache()
+	hits := func() uint64 { h, _ := rc.Stats(); return h }
+
+	before := hits()
+	first, _ := doSearch(t, lan, "vườn rau", nil)
+	again, _ := doSearch(t, mai, "vườn rau", nil)
+	anon, _ := doSearch(t, e.anon, "vườn rau", nil)
+	if got := hits() - before; got != 2 {
+		t.Fatalf("the same search by two readers and a visitor: %d answers from the response cache, want 2", got)
+	}
+	if len(first) == 0 || !reflect.DeepEqual(first, again) || !reflect.DeepEqual(first, anon) {
+		t.Fatalf("shared answers differ: %v / %v / %v", first, again, anon)
+	}
+
+	const me = `{ me { name } }`
+	before = hits()
+	for range 2 {
+		for name, c := range map[string]*client{"Nguyễn Thị Lan": lan, "Ngô Thị Mai": mai} {
+			r := c.do(me, nil)
+			if got := field(r.Data, "me", "name"); got != name {
+				t.Fatalf("%s was answered me = %v (%+v)", name, got, r.Errors)
+			}
+		}
+	}
+	if got := hits() - before; got != 0 {
+		t.Fatalf("a reader's own account came from the response cache %d times", got)
+	}
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	thuvienso "github.com/bacninh/thuvienso"
@@ -27,11 +28,40 @@ func WithActor(ctx context.Context, a Actor) context.Context {
 	return context.WithValue(ctx, actorKey{}, a)
 }
 
-// ActorFrom returns the actor of the request, if it is logged in.
+// ActorFrom returns the actor of the request, if it is logged in. Every
+// reading of the caller's identity goes through it (RequireActor too), which
+// is what lets ActorReads tell an answer that depends on who asks from one
+// that does not.
 func ActorFrom(ctx context.Context) (Actor, bool) {
+	if r, _ := ctx.Value(actorReadsKey{}).(*ActorReads); r != nil && r.armed.Load() {
+		r.read.Store(true)
+	}
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok
 }
+
+// ActorReads records whether a request consulted its caller's identity
+// (ActorFrom, anonymous or not) once armed. A response computed without
+// consulting it is the same for every caller, so a shared cache may give it
+// to anyone (server.ResponseCache); arming it after authentication and rate
+// limiting leaves out the readings those make.
+type ActorReads struct {
+	armed, read atomic.Bool
+}
+
+type actorReadsKey struct{}
+
+// WithActorReads returns ctx carrying a new, unarmed ActorReads.
+func WithActorReads(ctx context.Context) (context.Context, *ActorReads) {
+	r := &ActorReads{}
+	return context.WithValue(ctx, actorReadsKey{}, r), r
+}
+
+// Arm starts recording.
+func (r *ActorReads) Arm() { r.armed.Store(true) }
+
+// Read reports whether the identity was consulted since Arm.
+func (r *ActorReads) Read() bool { return r.read.Load() }
 
 // RequireActor returns the actor, or ErrUnauthenticated for an anonymous request.
 func RequireActor(ctx context.Context) (Actor, error) {

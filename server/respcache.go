@@ -24,9 +24,12 @@ import (
 // that the catalogue pages every visitor opens (a popular search, a work
 // page) are answered with stored bytes rather than run again.
 //
-// Only what cannot differ between callers is kept: requests without an
-// Authorization header, operations that are queries, responses with status
-// 200 and no error at all. The key is the request as sent (method, query
+// Only what cannot differ between callers is shared: operations that are
+// queries, answered with status 200 and no error at all, either anonymous
+// or, when Viewer is set, computed without ever consulting who asked (a
+// reader's search or work page, but not their loans). An anonymous answer
+// that consulted the caller (to find there is none) is kept for anonymous
+// requests only. The key is the request as sent (method, query
 // string, body), its Accept and language, and Version: the catalogue's
 // change sequence, so a checkout or an import makes the next request a miss
 // rather than waiting for the entry to expire. TTL bounds what Version does
@@ -43,8 +46,21 @@ type ResponseCache struct {
 	// TTL is how long an entry is served (at most; a new Version ends it
 	// sooner).
 	TTL time.Duration
+	// Viewer, when set, makes authenticated requests eligible: it returns
+	// the request's context with a ViewerReads that records whether the
+	// operation consulted the caller's identity (auth.WithActorReads).
+	// Without it only anonymous requests are cached.
+	Viewer func(ctx context.Context) (context.Context, ViewerReads)
 
 	hits, misses atomic.Uint64
+}
+
+// ViewerReads records whether a request consulted its caller's identity
+// once armed (auth.ActorReads). The server arms it when the operation
+// starts executing, after authentication and rate limiting.
+type ViewerReads interface {
+	Arm()
+	Read() bool
 }
 
 // ResponseStore is what ResponseCache needs of a cache (cache.Cache has it).
@@ -62,7 +78,10 @@ const maxCachedRequest = 16 << 10
 
 // cacheable is what the GraphQL handler tells the response cache about the
 // operation it ran (see cacheableMarker).
-type cacheable struct{ ok bool }
+type cacheable struct {
+	ok    bool
+	reads ViewerReads // nil without ResponseCache.Viewer
+}
 
 type cacheableKey struct{}
 
@@ -74,7 +93,8 @@ func (s *Server) cacheResponses(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method != http.MethodGet && r.Method != http.MethodPost) || r.Header.Get("Authorization") != "" || isUpgrade(r) {
+		anonymous := r.Header.Get("Authorization") == ""
+		if (r.Method != http.MethodGet && r.Method != http.MethodPost) || (!anonymous && c.Viewer == nil) || isUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -105,7 +125,7 @@ func (s *Server) cacheResponses(next http.Handler) http.Handler {
 		}
 		key := responseKey(r, body, locale.From(ctx), version)
 		if raw, found, err := c.Store.Get(ctx, key); err == nil && found {
-			if e, ok := decodeEntry(raw); ok {
+			if e, ok := decodeEntry(raw); ok && (anonymous || e.shared) {
 				if refused := s.countCachedHit(ctx); refused == nil {
 					c.hits.Add(1)
 					e.write(w, r)
@@ -115,12 +135,19 @@ func (s *Server) cacheResponses(next http.Handler) http.Handler {
 		}
 		c.misses.Add(1)
 		mark := &cacheable{}
+		if c.Viewer != nil {
+			ctx, mark.reads = c.Viewer(ctx)
+		}
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, cacheableKey{}, mark)))
 		if !mark.ok || rec.status != http.StatusOK || rec.overflow {
 			return
 		}
-		e := entry{contentType: rec.Header().Get("Content-Type"), body: rec.buf.Bytes()}
+		shared := mark.reads != nil && !mark.reads.Read()
+		if !anonymous && !shared {
+			return // this caller's own answer
+		}
+		e := entry{contentType: rec.Header().Get("Content-Type"), body: rec.buf.Bytes(), shared: shared}
 		_ = c.Store.Set(ctx, key, e.encode(), c.TTL)
 	})
 }
@@ -169,8 +196,11 @@ func (cacheableMarker) Validate(graphql.ExecutableSchema) error { return nil }
 
 // InterceptResponse implements graphql.ResponseInterceptor.
 func (cacheableMarker) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	resp := next(ctx)
 	mark, _ := ctx.Value(cacheableKey{}).(*cacheable)
+	if mark != nil && mark.reads != nil {
+		mark.reads.Arm()
+	}
+	resp := next(ctx)
 	if mark == nil || resp == nil {
 		return resp
 	}
@@ -218,11 +248,13 @@ func (r *recorder) Flush() {
 	}
 }
 
-// entry is a stored response: its content type, its body, and the body
-// compressed with gzip (made once, when stored).
+// entry is a stored response: its content type, its body, the body
+// compressed with gzip (made once, when stored), and whether any caller may
+// have it (shared) or only anonymous ones.
 type entry struct {
 	contentType string
 	body, gz    []byte
+	shared      bool
 }
 
 func (e entry) encode() []byte {
@@ -230,7 +262,10 @@ func (e entry) encode() []byte {
 	zw := gzip.NewWriter(&gz)
 	_, _ = zw.Write(e.body)
 	_ = zw.Close()
-	out := make([]byte, 0, 3*binary.MaxVarintLen32+len(e.contentType)+len(e.body)+gz.Len())
+	out := make([]byte, 1, 1+3*binary.MaxVarintLen32+len(e.contentType)+len(e.body)+gz.Len())
+	if e.shared {
+		out[0] = 1
+	}
 	for _, part := range [][]byte{[]byte(e.contentType), e.body, gz.Bytes()} {
 		out = binary.AppendUvarint(out, uint64(len(part)))
 		out = append(out, part...)
@@ -239,6 +274,11 @@ func (e entry) encode() []byte {
 }
 
 func decodeEntry(raw []byte) (entry, bool) {
+	if len(raw) == 0 {
+		return entry{}, false
+	}
+	shared := raw[0] == 1
+	raw = raw[1:]
 	var parts [3][]byte
 	for i := range parts {
 		n, k := binary.Uvarint(raw)
@@ -247,7 +287,7 @@ func decodeEntry(raw []byte) (entry, bool) {
 		}
 		parts[i], raw = raw[k:k+int(n)], raw[k+int(n):]
 	}
-	return entry{contentType: string(parts[0]), body: parts[1], gz: parts[2]}, true
+	return entry{contentType: string(parts[0]), body: parts[1], gz: parts[2], shared: shared}, true
 }
 
 // write serves the entry, compressed when the client accepts gzip.

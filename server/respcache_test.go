@@ -36,14 +36,16 @@ func newCachingFixture(t *testing.T, mutate ...func(*Options)) *cachingFixture {
 			return inner(ctx, args)
 		}
 	}
+	ts := newTestSchema(res)
 	cf.fixture = newFixture(t, append([]func(*Options){func(o *Options) {
-		o.Schema = newTestSchema(res).executable()
+		o.Schema = ts.executable()
 		o.ResponseCache = &ResponseCache{
 			Store:   cache.NewMemory(100),
 			Version: func(context.Context) (string, error) { return cf.version.Load().(string), nil },
 			TTL:     time.Minute,
 		}
 	}}, mutate...)...)
+	cf.schema = ts
 	return cf
 }
 
@@ -137,5 +139,64 @@ func TestResponseCacheHitsCountAgainstTheRateLimit(t *testing.T) {
 	}
 	if r.header.Get("Retry-After") == "" && r.status == http.StatusTooManyRequests {
 		t.Fatal("429 without Retry-After")
+	}
+}
+
+// testReads is a ViewerReads for the test schema, whose "me" resolver is
+// the only one that consults the caller.
+type testReads struct{ armed, read atomic.Bool }
+
+func (r *testReads) Arm()       { r.armed.Store(true) }
+func (r *testReads) Read() bool { return r.read.Load() }
+
+type testReadsKey struct{}
+
+func TestResponseCacheSharesWithReadersOnlyWhatDoesNotDependOnThem(t *testing.T) {
+	f := newCachingFixture(t, func(o *Options) {
+		o.Authenticate = func(ctx context.Context, token string) (context.Context, error) {
+			return context.WithValue(ctx, userKey{}, "reader-"+token), nil
+		}
+		o.ResponseCache.Viewer = func(ctx context.Context) (context.Context, ViewerReads) {
+			r := &testReads{}
+			return context.WithValue(ctx, testReadsKey{}, r), r
+		}
+	})
+	me := f.schema.resolvers["Query.me"]
+	f.schema.resolvers["Query.me"] = func(ctx context.Context, args map[string]any) (any, error) {
+		if r, _ := ctx.Value(testReadsKey{}).(*testReads); r != nil && r.armed.Load() {
+			r.read.Store(true)
+		}
+		return me(ctx, args)
+	}
+
+	// The same page for two readers and a visitor: computed once.
+	a := f.post(t, `{ hello }`, "Authorization", "Bearer a")
+	b := f.post(t, `{ hello }`, "Authorization", "Bearer b")
+	anon := f.post(t, `{ hello }`)
+	if got := f.calls["Query.hello"].Load(); got != 1 {
+		t.Fatalf("a page that does not depend on the reader ran %d times for three callers, want 1", got)
+	}
+	if !bytes.Equal(a.body, b.body) || !bytes.Equal(a.body, anon.body) {
+		t.Fatalf("answers differ: %s / %s / %s", a.body, b.body, anon.body)
+	}
+
+	// A reader's own data: each gets theirs, never another's.
+	for _, who := range []string{"a", "b", "a"} {
+		r := f.post(t, `{ me }`, "Authorization", "Bearer "+who)
+		if got := r.gql.Data["me"]; got != "reader-"+who {
+			t.Fatalf("reader %s was answered me = %v", who, got)
+		}
+	}
+	if got := f.calls["Query.me"].Load(); got != 3 {
+		t.Fatalf("me ran %d times for three requests, want 3", got)
+	}
+	// An anonymous answer that consulted the caller stays anonymous.
+	f.post(t, `{ me }`)
+	f.post(t, `{ me }`)
+	if r := f.post(t, `{ me }`, "Authorization", "Bearer b"); r.gql.Data["me"] != "reader-b" {
+		t.Fatalf("reader b got the anonymous answer: %s", r.body)
+	}
+	if got := f.calls["Query.me"].Load(); got != 5 {
+		t.Fatalf("me ran %d times, want 5 (the second anonymous one from the cache)", got)
 	}
 }
