@@ -118,7 +118,7 @@ var settings = []setting{
 	{"RATE_LIMIT_IP", "rate-limit-ip", "5", "GraphQL operations per second of the anonymous requests from one IP address (IPv6: one /64), sustained; 0: no limit"},
 	{"RATE_LIMIT_IP_BURST", "rate-limit-ip-burst", "30", "anonymous GraphQL operations one IP address may run at once before RATE_LIMIT_IP applies"},
 	{"RATE_LIMIT_MUTATION_COST", "rate-limit-mutation-cost", "3", "how many operations a mutation counts as against the rate limits"},
-	{"RESPONSE_CACHE_TTL", "response-cache-ttl", "1s", "how long the answer to an anonymous GraphQL query is reused for the same request (a catalogue change ends it sooner); 0: never"},
+	{"RESPONSE_CACHE_TTL", "response-cache-ttl", "1s", "how long the answer to a GraphQL query that does not depend on the caller (a search, a work page) is reused for the same request (a catalogue change ends it sooner); 0: never"},
 	{"PERSISTED_OPERATIONS_ONLY", "persisted-operations-only", "false", "run only the operations listed in PERSISTED_OPERATIONS_FILE; refuse every other one (FORBIDDEN)"},
 	{"PERSISTED_OPERATIONS_FILE", "persisted-operations-file", "", "the allow-list: a JSON object of sha256 → document (GraphQL Code Generator's persisted-documents.json), an Apollo persisted query manifest, or one sha256 per line"},
 	{"PUSH", "push", "auto", "push notifications: fcm (Firebase Cloud Messaging), log (logged only; the inbox works as ever), auto (fcm when a Google credential, project or FCM endpoint is set, else log)"},
