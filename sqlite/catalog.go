@@ -121,7 +121,7 @@ type preparedRecord struct {
 
 // prepare sets every record's LibraryID to b.LibraryID and computes the
 // records' hashes, clustering keys and JSON and the items' hashes, spread
-// over GOMAXPROCS goroutines: a tenth to a fifth of an import's CPU that
+// over GOMAXPROCS goroutines: about a tenth of an import's CPU, which
 // would otherwise run on one core while the write lock is held. The keys
 // and JSON of records found unchanged are not used; a re-import pays that
 // on every core rather than in the transaction.
@@ -589,8 +589,8 @@ func (a *applier) works() error {
 // workHead is what Apply needs of a stored work: its key and state, and
 // the lists and best record that decide whether a new record changes its
 // display (catalog.JoinsQuietly). The rest of its metadata stays encoded
-// until a tombstone needs it: decoding every field of every work a batch
-// touches was a tenth of an import.
+// until a tombstone needs it: decoding all of it for every work a batch
+// touches showed in an import's profile.
 type workHead struct {
 	catalog.StoredWork
 	Best catalog.Best `json:"best"`
