@@ -369,9 +369,9 @@ func (x *Index) search(ctx context.Context, req Request, alwaysRelaxed bool) (*R
 	}
 	p := &pass{x: x, r: r, cols: cols, size: size, mode: mode, after: after, facets: req.Facets, facetSize: facetSize}
 	relaxed := after.Relaxed || alwaysRelaxed
-	var match query.Query
-	var score []query.Query
 	run := func() (*Result, error) {
+		var match query.Query // nil: browse
+		var score []query.Query
 		if !pq.Empty() {
 			match, score = textQuery(pq, !relaxed, frequent)
 		}
