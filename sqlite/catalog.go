@@ -904,7 +904,9 @@ func (s *CatalogStore) ItemsByWork(ctx context.Context, workIDs []string) ([]*ca
 		return nil, nil
 	}
 	// Through the works' records: catalog_items has no index on work_id
-	// (see migration 0009), and an item's work is its record's.
+	// (migration 0009), an item's work is its record's, and the records'
+	// work index holds their keys (migration 0010), so no record row is
+	// read.
 	out, err := s.items(ctx, `SELECT `+itemColumnsOf("i")+` FROM catalog_records AS r
 		JOIN catalog_items AS i ON i.record_library_id = r.library_id AND i.record_source_id = r.source_id
 		WHERE r.work_id IN (SELECT value FROM json_each(?)) AND i.work_id = r.work_id
