@@ -16,6 +16,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/bacninh/thuvienso/locale"
 )
@@ -53,6 +54,7 @@ type ResponseCache struct {
 	Viewer func(ctx context.Context) (context.Context, ViewerReads)
 
 	hits, misses atomic.Uint64
+	flight       singleflight.Group
 }
 
 // ViewerReads records whether a request consulted its caller's identity
@@ -131,25 +133,58 @@ func (s *Server) cacheResponses(next http.Handler) http.Handler {
 					e.write(w, r)
 					return
 				}
+				c.misses.Add(1)
+				next.ServeHTTP(w, r) // refused: the handler says so, in its words
+				return
 			}
 		}
-		c.misses.Add(1)
-		mark := &cacheable{}
-		if c.Viewer != nil {
-			ctx, mark.reads = c.Viewer(ctx)
-		}
-		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, cacheableKey{}, mark)))
-		if !mark.ok || rec.status != http.StatusOK || rec.overflow {
+		// Identical requests that miss together wait for the first one's
+		// answer rather than each computing it (an entry that expires
+		// under load is recomputed once per instance, not once a client).
+		led := false
+		v, _, _ := c.flight.Do(key, func() (any, error) {
+			led = true
+			c.misses.Add(1)
+			e := s.computeResponse(w, r, next, anonymous)
+			if e != nil { // stored before the followers go: no second flight
+				_ = c.Store.Set(ctx, key, e.encode(), c.TTL)
+			}
+			return e, nil
+		})
+		if led {
 			return
 		}
-		shared := mark.reads != nil && !mark.reads.Read()
-		if !anonymous && !shared {
-			return // this caller's own answer
+		if e, _ := v.(*entry); e != nil && (anonymous || e.shared) && s.countCachedHit(ctx) == nil {
+			c.hits.Add(1)
+			e.write(w, r)
+			return
 		}
-		e := entry{contentType: rec.Header().Get("Content-Type"), body: rec.buf.Bytes(), shared: shared}
-		_ = c.Store.Set(ctx, key, e.encode(), c.TTL)
+		c.misses.Add(1)
+		s.computeResponse(w, r, next, anonymous) // the first one's answer is not this caller's to have
 	})
+}
+
+// computeResponse runs the request and returns the entry the cache may keep
+// of its answer, nil when it may keep none.
+func (s *Server) computeResponse(w http.ResponseWriter, r *http.Request, next http.Handler, anonymous bool) *entry {
+	c := s.opts.ResponseCache
+	ctx := r.Context()
+	mark := &cacheable{}
+	if c.Viewer != nil {
+		ctx, mark.reads = c.Viewer(ctx)
+	}
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	next.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, cacheableKey{}, mark)))
+	if !mark.ok || rec.status != http.StatusOK || rec.overflow {
+		return nil
+	}
+	shared := mark.reads != nil && !mark.reads.Read()
+	if !anonymous && !shared {
+		return nil // this caller's own answer
+	}
+	e := &entry{contentType: rec.Header().Get("Content-Type"), body: rec.buf.Bytes(), shared: shared}
+	e.compress()
+	return e
 }
 
 // countCachedHit counts a cached answer against the caller's rate limit as
@@ -257,16 +292,21 @@ type entry struct {
 	shared      bool
 }
 
-func (e entry) encode() []byte {
+// compress makes the gzip body, once, when the entry is made.
+func (e *entry) compress() {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	_, _ = zw.Write(e.body)
 	_ = zw.Close()
-	out := make([]byte, 1, 1+3*binary.MaxVarintLen32+len(e.contentType)+len(e.body)+gz.Len())
+	e.gz = gz.Bytes()
+}
+
+func (e *entry) encode() []byte {
+	out := make([]byte, 1, 1+3*binary.MaxVarintLen32+len(e.contentType)+len(e.body)+len(e.gz))
 	if e.shared {
 		out[0] = 1
 	}
-	for _, part := range [][]byte{[]byte(e.contentType), e.body, gz.Bytes()} {
+	for _, part := range [][]byte{[]byte(e.contentType), e.body, e.gz} {
 		out = binary.AppendUvarint(out, uint64(len(part)))
 		out = append(out, part...)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -198,5 +199,38 @@ func TestResponseCacheSharesWithReadersOnlyWhatDoesNotDependOnThem(t *testing.T)
 	}
 	if got := f.calls["Query.me"].Load(); got != 5 {
 		t.Fatalf("me ran %d times, want 5 (the second anonymous one from the cache)", got)
+	}
+}
+
+// Many identical requests arriving while the first is computed wait for its
+// answer: an entry that expires under load is recomputed once.
+func TestResponseCacheComputesConcurrentIdenticalRequestsOnce(t *testing.T) {
+	f := newCachingFixture(t)
+	hello := f.schema.resolvers["Query.hello"]
+	f.schema.resolvers["Query.hello"] = func(ctx context.Context, args map[string]any) (any, error) {
+		time.Sleep(50 * time.Millisecond) // long enough for the others to arrive
+		return hello(ctx, args)
+	}
+	const n = 20
+	bodies := make([][]byte, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			f.srv.ServeHTTP(rec, postReq(gqlBody(`{ hello(name: "Hà") }`)))
+			bodies[i] = rec.Body.Bytes()
+		})
+	}
+	wg.Wait()
+	if got := f.calls["Query.hello"].Load(); got != 1 {
+		t.Fatalf("%d identical concurrent requests ran the resolver %d times, want 1", n, got)
+	}
+	for i := range bodies {
+		if !bytes.Equal(bodies[i], bodies[0]) || len(bodies[i]) == 0 {
+			t.Fatalf("answer %d %q differs from %q", i, bodies[i], bodies[0])
+		}
+	}
+	if hits, misses := f.srv.opts.ResponseCache.Stats(); hits != n-1 || misses != 1 {
+		t.Fatalf("hits %d misses %d, want %d and 1", hits, misses, n-1)
 	}
 }
