@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -232,5 +233,21 @@ func TestResponseCacheComputesConcurrentIdenticalRequestsOnce(t *testing.T) {
 	}
 	if hits, misses := f.srv.opts.ResponseCache.Stats(); hits != n-1 || misses != 1 {
 		t.Fatalf("hits %d misses %d, want %d and 1", hits, misses, n-1)
+	}
+}
+
+// BenchmarkResponseEntryCompress measures what storing a work page's
+// answer (about 56 KB of JSON) costs the request that computed it.
+func BenchmarkResponseEntryCompress(b *testing.B) {
+	var body bytes.Buffer
+	body.WriteString(`{"data":{"work":{"holdings":[`)
+	for i := 0; body.Len() < 56<<10; i++ {
+		fmt.Fprintf(&body, `{"library":{"id":"01a229a7-%04d-7c88-ac46-22a4c08de6aa","name":"Thư viện xã %d, huyện Gia Bình","district":"Gia Bình"},"total":3,"available":1,"items":[{"barcode":"BN%07d","status":"AVAILABLE","callNumber":"895.922 NG-D","location":"Kho mở"}]},`, i, i, i)
+	}
+	body.WriteString(`{}]}}}`)
+	b.SetBytes(int64(body.Len()))
+	for b.Loop() {
+		e := entry{contentType: "application/json", body: body.Bytes()}
+		e.compress()
 	}
 }
