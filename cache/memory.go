@@ -11,10 +11,12 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
-// Memory is the in-process Cache: a size-bounded LRU whose entries each
-// expire by the wall clock at their own deadline. An expired entry is dropped
-// when it is next read or when LRU pressure evicts it, so memory stays
-// bounded by the entry count without a background sweeper. (The expirable
+// Memory is the in-process Cache: an LRU bounded by entry count and by
+// bytes, whose entries each expire by the wall clock at their own deadline.
+// An expired entry is dropped when it is next read or when LRU pressure
+// evicts it, so memory stays bounded without a background sweeper. (The
+// byte bound matters once whole responses are cached: ten thousand work
+// pages are most of a gigabyte.) (The expirable
 // LRU of the same module has one TTL for the whole cache and a sweeper
 // goroutine that never exits, which fits neither per-entry TTLs nor tests.)
 //
@@ -23,7 +25,12 @@ import (
 type Memory struct {
 	mu  sync.Mutex
 	lru *simplelru.LRU[string, entry]
+	// bytes is the size of the keys and values held; maxBytes its bound.
+	bytes, maxBytes int64
 }
+
+// DefaultMaxBytes is the byte bound of NewMemory.
+const DefaultMaxBytes = 64 << 20
 
 type entry struct {
 	value   []byte
@@ -37,14 +44,46 @@ var _ Cache = (*Memory)(nil)
 // Counters created by Incr have no deadline and live until evicted, like a
 // versioned key in Redis.
 func NewMemory(maxEntries int) *Memory {
+	return NewMemorySized(maxEntries, DefaultMaxBytes)
+}
+
+// NewMemorySized is NewMemory with a bound on the bytes of the keys and
+// values held (maxBytes <= 0 means DefaultMaxBytes); the least recently
+// used entries are evicted until both bounds hold. A value larger than the
+// whole bound is not kept.
+func NewMemorySized(maxEntries int, maxBytes int64) *Memory {
 	if maxEntries <= 0 {
 		maxEntries = 10_000
 	}
-	l, err := simplelru.NewLRU[string, entry](maxEntries, nil)
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	m := &Memory{maxBytes: maxBytes}
+	l, err := simplelru.NewLRU[string, entry](maxEntries, func(k string, e entry) { m.bytes -= size(k, e) })
 	if err != nil { // only for a non-positive size, excluded above
 		panic(fmt.Sprintf("cache: new LRU: %v", err))
 	}
-	return &Memory{lru: l}
+	m.lru = l
+	return m
+}
+
+func size(key string, e entry) int64 { return int64(len(key) + len(e.value)) }
+
+// add stores e under key within the bounds. m.mu must be held.
+func (m *Memory) add(key string, e entry) {
+	if size(key, e) > m.maxBytes {
+		m.lru.Remove(key)
+		return
+	}
+	// Add replaces an existing entry without calling the eviction hook.
+	if old, ok := m.lru.Peek(key); ok {
+		m.bytes -= size(key, old)
+	}
+	m.lru.Add(key, e)
+	m.bytes += size(key, e)
+	for m.bytes > m.maxBytes {
+		m.lru.RemoveOldest()
+	}
 }
 
 // Get returns a copy of the value under key and whether it was there.
@@ -69,7 +108,7 @@ func (m *Memory) Set(_ context.Context, key string, value []byte, ttl time.Durat
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.lru.Add(key, entry{value: v, expires: time.Now().Add(ttl)})
+	m.add(key, entry{value: v, expires: time.Now().Add(ttl)})
 	return nil
 }
 
@@ -98,7 +137,7 @@ func (m *Memory) Incr(_ context.Context, key string) (int64, error) {
 		}
 	}
 	n++
-	m.lru.Add(key, entry{value: strconv.AppendInt(nil, n, 10), expires: e.expires})
+	m.add(key, entry{value: strconv.AppendInt(nil, n, 10), expires: e.expires})
 	return n, nil
 }
 
