@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -96,7 +97,7 @@ func (s *Server) cacheResponses(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		anonymous := r.Header.Get("Authorization") == ""
-		if (r.Method != http.MethodGet && r.Method != http.MethodPost) || (!anonymous && c.Viewer == nil) || isUpgrade(r) {
+		if (r.Method != http.MethodGet && !isJSONPost(r)) || (!anonymous && c.Viewer == nil) || isUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -185,6 +186,16 @@ func (s *Server) computeResponse(w http.ResponseWriter, r *http.Request, next ht
 	e := &entry{contentType: rec.Header().Get("Content-Type"), body: rec.buf.Bytes(), shared: shared}
 	e.compress()
 	return e
+}
+
+// isJSONPost reports whether r is a POST the GraphQL transport reads (JSON);
+// any other POST goes to it to be refused, whatever its body.
+func isJSONPost(r *http.Request) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && ct == mediaJSON
 }
 
 // countCachedHit counts a cached answer against the caller's rate limit as

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -249,5 +250,25 @@ func BenchmarkResponseEntryCompress(b *testing.B) {
 	for b.Loop() {
 		e := entry{contentType: "application/json", body: body.Bytes()}
 		e.compress()
+	}
+}
+
+// A request the transport refuses is refused even when a cached answer
+// has the same body: the cache only answers what the transport would read.
+func TestResponseCacheLeavesRefusalsToTheTransport(t *testing.T) {
+	f := newCachingFixture(t)
+	if r := f.post(t, `{ hello }`); r.status != http.StatusOK {
+		t.Fatalf("first request: %d %s", r.status, r.body)
+	}
+	for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded"} {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(gqlBody(`{ hello }`)))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		rec := httptest.NewRecorder()
+		f.srv.ServeHTTP(rec, req)
+		if rec.Code < 400 || rec.Code > 499 {
+			t.Errorf("POST with Content-Type %q: status %d, want 4xx", ct, rec.Code)
+		}
 	}
 }
