@@ -103,15 +103,30 @@ func (r *Resolver) searchConnection(ctx context.Context, req search.Request) (*m
 	for i, h := range res.Hits {
 		ids[i] = h.ID
 	}
-	works, err := r.loadersFor(ctx).work.LoadAll(ctx, ids)
-	// The page's copies and records in one batch each, when asked for: the
-	// per-work fields then find them loaded, however their goroutines are
-	// scheduled (a loader's batch window alone splits under load).
+	// The page's works, copies and records in one batch each, and the
+	// facet's library names, all asked for at once so that the loaders'
+	// batch windows and queries run side by side rather than one after
+	// another; the per-work fields then find them loaded, however their
+	// goroutines are scheduled (a loader's batch window alone splits under
+	// load). Errors surface on the fields that need the data.
+	l := r.loadersFor(ctx)
+	worksThunk := l.work.LoadAllThunk(ctx, ids)
+	var pending []func()
 	if selectsPath(ctx, "edges", "node", "holdings") || selectsPath(ctx, "edges", "node", "availability") {
-		_, _ = r.loadersFor(ctx).itemsByWork.LoadAll(ctx, ids) // errors surface on the fields
+		t := l.itemsByWork.LoadAllThunk(ctx, ids)
+		pending = append(pending, func() { _, _ = t() })
 	}
 	if selectsPath(ctx, "edges", "node", "records") {
-		_, _ = r.loadersFor(ctx).recordsByWork.LoadAll(ctx, ids)
+		t := l.recordsByWork.LoadAllThunk(ctx, ids)
+		pending = append(pending, func() { _, _ = t() })
+	}
+	if libs := facetLibraries(res.Facets); len(libs) > 0 {
+		t := l.library.LoadAllThunk(ctx, libs)
+		pending = append(pending, func() { _, _ = t() })
+	}
+	works, err := worksThunk()
+	for _, wait := range pending {
+		wait()
 	}
 	var errs dataloadgen.ErrorSlice
 	if err != nil && !errors.As(err, &errs) {
@@ -144,6 +159,19 @@ func (r *Resolver) searchConnection(ctx context.Context, req search.Request) (*m
 	return conn, err
 }
 
+// facetLibraries returns the library IDs the library facet lists.
+func facetLibraries(in []search.Facet) []string {
+	var ids []string
+	for _, f := range in {
+		if f.Name == search.FacetLibrary {
+			for _, v := range f.Values {
+				ids = append(ids, v.Value)
+			}
+		}
+	}
+	return ids
+}
+
 // formatLabels name formats in the reader's language.
 var formatLabels = map[catalog.Format][2]string{
 	catalog.FormatBook: {"Sách", "Book"}, catalog.FormatEbook: {"Sách điện tử", "E-book"},
@@ -158,17 +186,11 @@ func (r *Resolver) facets(ctx context.Context, in []search.Facet) ([]*model.Face
 	if locale.From(ctx) == "en" {
 		lang = 1
 	}
-	// The library facet's names in one batch: a loop of single loads would
-	// wait out the loader's window once per value.
+	// The library facet's names in one batch (searchConnection has asked
+	// for them already): a loop of single loads would wait out the
+	// loader's window once per value.
 	libNames := map[string]string{}
-	for _, f := range in {
-		if f.Name != search.FacetLibrary {
-			continue
-		}
-		ids := make([]string, len(f.Values))
-		for i, v := range f.Values {
-			ids[i] = v.Value
-		}
+	if ids := facetLibraries(in); len(ids) > 0 {
 		libs, _ := r.loadersFor(ctx).library.LoadAll(ctx, ids) // a library not found keeps its id as label
 		for _, l := range libs {
 			if l != nil {
