@@ -1,7 +1,9 @@
 package search
 
 import (
+	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -211,14 +213,69 @@ var columnFields = func() []string {
 	return append(out, fTitleSort, fYearSort)
 }()
 
-// build decodes one segment's doc values and IDs into columns.
+// buildParallelFrom is the segment size from which build splits the work
+// across the cores: a 300,000-work segment takes about 0.6 s on one, and a
+// server's first search waits for it.
+const buildParallelFrom = 20_000
+
+// build decodes one segment's doc values and IDs into columns, in parts
+// read side by side for a large segment.
 func (c *columnCache) build(ss *scorch.SegmentSnapshot) (*segmentColumns, error) {
 	seg := ss.Segment()
 	dv, ok := seg.(segment.DocValueVisitable)
 	if !ok {
 		return nil, fmt.Errorf("search: segment %T has no doc values", seg)
 	}
+	parts := 1
+	if seg.Count() >= buildParallelFrom {
+		parts = max(1, min(runtime.GOMAXPROCS(0), 4))
+	}
+	return c.buildParts(seg, dv, parts)
+}
+
+// buildParts is build in the given number of parts.
+func (c *columnCache) buildParts(seg segment.Segment, dv segment.DocValueVisitable, parts int) (*segmentColumns, error) {
 	n := seg.Count()
+	pieces := make([]*segmentColumns, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Go(func() {
+			pieces[p], errs[p] = c.buildRange(seg, dv, n*uint64(p)/uint64(parts), n*uint64(p+1)/uint64(parts))
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	sc := pieces[0]
+	for _, pc := range pieces[1:] {
+		sc.append(pc)
+	}
+	return sc, nil
+}
+
+// append adds the documents of next, which follow sc's, to sc.
+func (sc *segmentColumns) append(next *segmentColumns) {
+	base := uint32(len(sc.facetVals))
+	for _, st := range next.facetStart[1:] {
+		sc.facetStart = append(sc.facetStart, base+st)
+	}
+	sc.facetVals = append(sc.facetVals, next.facetVals...)
+	for _, pair := range [][2]*stringColumn{{&sc.titleKey, &next.titleKey}, {&sc.yearKey, &next.yearKey}, {&sc.id, &next.id}} {
+		dst, src := pair[0], pair[1]
+		base := uint32(len(dst.data))
+		for _, o := range src.off[1:] {
+			dst.off = append(dst.off, base+o)
+		}
+		dst.data = append(dst.data, src.data...)
+	}
+}
+
+// buildRange decodes the documents lo ≤ d < hi of seg into columns that
+// number them from 0.
+func (c *columnCache) buildRange(seg segment.Segment, dv segment.DocValueVisitable, lo, hi uint64) (*segmentColumns, error) {
+	n := hi - lo
 	sc := &segmentColumns{facetStart: make([]uint32, 1, n+1)}
 	for _, s := range []*stringColumn{&sc.titleKey, &sc.yearKey, &sc.id} {
 		s.off = make([]uint32, 1, n+1)
@@ -245,7 +302,7 @@ func (c *columnCache) build(ss *scorch.SegmentSnapshot) (*segmentColumns, error)
 			year = append(year[:0], term...)
 		}
 	}
-	for d := uint64(0); d < n; d++ {
+	for d := lo; d < hi; d++ {
 		title, year = title[:0], year[:0]
 		for i := range row {
 			row[i] = row[i][:0]
