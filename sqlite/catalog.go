@@ -55,7 +55,8 @@ func (s *CatalogStore) Apply(ctx context.Context, b *catalog.Batch) (*catalog.Ap
 	// the transaction back (database/sql watches the BeginTx context).
 	a := &applier{ctx: context.WithoutCancel(ctx), tx: tx, lib: b.LibraryID, at: fmtTime(at), atTime: at, prep: prep, itemHashes: itemHashes,
 		res: &catalog.ApplyResult{}, recompute: map[string]bool{}, changed: map[string]bool{}, newKey: map[string]string{},
-		full: map[string]bool{}, added: map[string][]*catalog.Record{}, fresh: map[string][]*catalog.Record{}, workOf: map[string]string{}}
+		full: map[string]bool{}, added: map[string][]*catalog.Record{}, fresh: map[string][]*catalog.Record{}, workOf: map[string]string{},
+		rowidOf: map[string]int64{}}
 	steps := []struct {
 		what string
 		run  func() error
@@ -107,8 +108,9 @@ type applier struct {
 	prep       []preparedRecord
 	itemHashes []string
 	// workOf is the work of each record of the batch, by source ID, once
-	// records has run.
-	workOf map[string]string
+	// records has run, and rowidOf its row ID (catalog_items.record_rowid).
+	workOf  map[string]string
+	rowidOf map[string]int64
 }
 
 // preparedRecord is what Apply computes of a record outside its
@@ -195,17 +197,20 @@ func (a *applier) records(recs []catalog.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	type existing struct{ hash, work string }
+	type existing struct {
+		hash, work string
+		rowid      int64
+	}
 	ids := make([]string, len(recs))
 	for i := range recs {
 		ids[i] = recs[i].SourceID
 	}
 	stored := map[string]existing{}
-	if err := a.query(`SELECT source_id, hash, work_id FROM catalog_records
+	if err := a.query(`SELECT source_id, hash, work_id, rowid FROM catalog_records
 		WHERE library_id = ? AND source_id IN (SELECT value FROM json_each(?))`, func(r *sql.Rows) error {
 		var id string
 		var e existing
-		if err := r.Scan(&id, &e.hash, &e.work); err != nil {
+		if err := r.Scan(&id, &e.hash, &e.work, &e.rowid); err != nil {
 			return err
 		}
 		stored[id] = e
@@ -214,9 +219,10 @@ func (a *applier) records(recs []catalog.Record) error {
 		return fmt.Errorf("reading stored records: %w", err)
 	}
 	type todo struct {
-		r   *catalog.Record
-		p   *preparedRecord
-		cur string
+		r     *catalog.Record
+		p     *preparedRecord
+		cur   string
+		rowid int64 // of a stored record
 	}
 	var work []todo
 	var keys []string
@@ -226,9 +232,10 @@ func (a *applier) records(recs []catalog.Record) error {
 		if ok && e.hash == p.hash {
 			a.res.RecordsUnchanged++
 			a.workOf[r.SourceID] = e.work
+			a.rowidOf[r.SourceID] = e.rowid
 			continue
 		}
-		work = append(work, todo{r: r, p: p, cur: e.work})
+		work = append(work, todo{r: r, p: p, cur: e.work, rowid: e.rowid})
 		keys = append(keys, p.claims...)
 	}
 	if len(work) == 0 {
@@ -261,7 +268,11 @@ func (a *applier) records(recs []catalog.Record) error {
 		return err
 	}
 	defer upsert.Close()
-	var attach []string // new and moved records, whose stored items follow them
+	// New and moved records, whose stored items follow them: a moved
+	// record's items by its row ID, and a new record's items stored
+	// before it (record_rowid NULL) by its key. A new record's row ID is
+	// never in an item: a deleted record's items went with it.
+	var attachNew, attachMoved []string
 	for _, t := range work {
 		r := t.r
 		w := catalog.ChooseWork(t.p.lookup, owners, t.cur)
@@ -287,8 +298,21 @@ func (a *applier) records(recs []catalog.Record) error {
 			}
 			owners[k] = w
 		}
-		if _, err := upsert.ExecContext(a.ctx, r.LibraryID, r.SourceID, w, t.p.hash, string(r.SourceFormat), t.p.data, blobOrNil(r.RawMARC), a.at); err != nil {
+		res, err := upsert.ExecContext(a.ctx, r.LibraryID, r.SourceID, w, t.p.hash, string(r.SourceFormat), t.p.data,
+			blobOrNil(r.RawMARC), a.at)
+		if err != nil {
 			return fmt.Errorf("writing record %s: %w", r.SourceID, err)
+		}
+		// An update keeps the row's ID: a stored record's was read above,
+		// and a record twice in the batch keeps the one its first insert
+		// got. Otherwise the upsert inserted.
+		rowid, ok := a.rowidOf[r.SourceID]
+		if t.cur != "" {
+			rowid = t.rowid
+		} else if !ok {
+			if rowid, err = res.LastInsertId(); err != nil {
+				return fmt.Errorf("writing record %s: %w", r.SourceID, err)
+			}
 		}
 		if t.cur == "" {
 			a.res.RecordsNew++
@@ -302,23 +326,34 @@ func (a *applier) records(recs []catalog.Record) error {
 		} else {
 			a.full[w] = true
 		}
-		if w != t.cur {
-			attach = append(attach, r.SourceID)
-			if t.cur != "" {
-				a.recompute[t.cur] = true
-				a.full[t.cur] = true
-			}
+		if t.cur == "" {
+			attachNew = append(attachNew, r.SourceID)
+		} else if w != t.cur {
+			attachMoved = append(attachMoved, r.SourceID)
+			a.recompute[t.cur] = true
+			a.full[t.cur] = true
 		}
 		a.recompute[w] = true
 		a.workOf[r.SourceID] = w
+		a.rowidOf[r.SourceID] = rowid
 	}
-	if len(attach) > 0 {
+	if len(attachMoved) > 0 {
 		if _, err := a.tx.ExecContext(a.ctx, `UPDATE catalog_items SET work_id = r.work_id
 			FROM catalog_records AS r
-			WHERE catalog_items.record_library_id = ? AND catalog_items.record_source_id IN (SELECT value FROM json_each(?))
-				AND r.library_id = catalog_items.record_library_id AND r.source_id = catalog_items.record_source_id
-				AND catalog_items.work_id != r.work_id`, a.lib, jsonArray(attach)); err != nil {
+			WHERE r.library_id = ? AND r.source_id IN (SELECT value FROM json_each(?))
+				AND catalog_items.record_rowid = r.rowid AND catalog_items.work_id != r.work_id`,
+			a.lib, jsonArray(attachMoved)); err != nil {
 			return fmt.Errorf("attaching items to their records' works: %w", err)
+		}
+	}
+	if len(attachNew) > 0 {
+		if _, err := a.tx.ExecContext(a.ctx, `UPDATE catalog_items SET work_id = r.work_id, record_rowid = r.rowid
+			FROM catalog_records AS r
+			WHERE catalog_items.record_rowid IS NULL
+				AND catalog_items.record_library_id = ? AND catalog_items.record_source_id IN (SELECT value FROM json_each(?))
+				AND r.library_id = catalog_items.record_library_id AND r.source_id = catalog_items.record_source_id`,
+			a.lib, jsonArray(attachNew)); err != nil {
+			return fmt.Errorf("attaching items to their new records: %w", err)
 		}
 	}
 	return nil
@@ -331,27 +366,32 @@ func (a *applier) items(items []catalog.Item) error {
 	if len(items) == 0 {
 		return nil
 	}
-	type existing struct{ recLib, hash, work string }
+	type existing struct {
+		recLib, hash, work string
+		rowid              sql.NullInt64
+	}
 	barcodes := make([]string, len(items))
-	// The works of the batch's own records are known; only the records
-	// of other imports are read.
+	// The works and row IDs of the batch's own records are known; only
+	// the records of other imports are read.
 	workOf := map[string]string{}
+	rowidOf := map[string]int64{}
 	var srcIDs []string
 	for i := range items {
 		barcodes[i] = items[i].Barcode
 		src := items[i].RecordSourceID
 		if w, ok := a.workOf[src]; ok {
 			workOf[src] = w
+			rowidOf[src] = a.rowidOf[src]
 		} else {
 			srcIDs = append(srcIDs, src)
 		}
 	}
 	stored := map[string]existing{}
-	if err := a.query(`SELECT barcode, record_library_id, hash, work_id FROM catalog_items
+	if err := a.query(`SELECT barcode, record_library_id, hash, work_id, record_rowid FROM catalog_items
 		WHERE barcode IN (SELECT value FROM json_each(?))`, func(r *sql.Rows) error {
 		var bc string
 		var e existing
-		if err := r.Scan(&bc, &e.recLib, &e.hash, &e.work); err != nil {
+		if err := r.Scan(&bc, &e.recLib, &e.hash, &e.work, &e.rowid); err != nil {
 			return err
 		}
 		stored[bc] = e
@@ -360,21 +400,23 @@ func (a *applier) items(items []catalog.Item) error {
 		return fmt.Errorf("reading stored items: %w", err)
 	}
 	if len(srcIDs) > 0 {
-		if err := a.query(`SELECT source_id, work_id FROM catalog_records
+		if err := a.query(`SELECT source_id, work_id, rowid FROM catalog_records
 			WHERE library_id = ? AND source_id IN (SELECT value FROM json_each(?))`, func(r *sql.Rows) error {
 			var id, w string
-			if err := r.Scan(&id, &w); err != nil {
+			var rowid int64
+			if err := r.Scan(&id, &w, &rowid); err != nil {
 				return err
 			}
 			workOf[id] = w
+			rowidOf[id] = rowid
 			return nil
 		}, a.lib, jsonArray(srcIDs)); err != nil {
 			return fmt.Errorf("reading the items' records: %w", err)
 		}
 	}
 	insert, err := a.tx.PrepareContext(a.ctx, `INSERT INTO catalog_items (barcode, library_id, record_library_id,
-		record_source_id, work_id, branch, location, call_number, loan_type, status, hash, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		record_source_id, record_rowid, work_id, branch, location, call_number, loan_type, status, hash, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -383,6 +425,8 @@ func (a *applier) items(items []catalog.Item) error {
 		it := &items[i]
 		h := a.itemHashes[i]
 		w := workOf[it.RecordSourceID]
+		rowid, has := rowidOf[it.RecordSourceID]
+		rec := sql.NullInt64{Int64: rowid, Valid: has} // NULL while the record is not stored
 		e, ok := stored[it.Barcode]
 		switch {
 		case ok && e.recLib != a.lib:
@@ -390,13 +434,13 @@ func (a *applier) items(items []catalog.Item) error {
 			a.res.Conflicts = append(a.res.Conflicts, catalog.Problem{ID: it.Barcode,
 				Reason: fmt.Sprintf("%s (%s)", catalog.ErrBarcodeTaken.EN, e.recLib)})
 			continue
-		case ok && e.hash == h && e.work == w:
+		case ok && e.hash == h && e.work == w && e.rowid == rec:
 			a.res.ItemsUnchanged++
 			continue
 		case ok:
-			if _, err := a.tx.ExecContext(a.ctx, `UPDATE catalog_items SET library_id = ?, record_source_id = ?, work_id = ?,
-				branch = ?, location = ?, call_number = ?, loan_type = ?, hash = ?, updated_at = ? WHERE barcode = ?`,
-				it.LibraryID, it.RecordSourceID, w, it.Branch, it.Location, it.CallNumber, it.LoanType, h, a.at, it.Barcode); err != nil {
+			if _, err := a.tx.ExecContext(a.ctx, `UPDATE catalog_items SET library_id = ?, record_source_id = ?, record_rowid = ?,
+				work_id = ?, branch = ?, location = ?, call_number = ?, loan_type = ?, hash = ?, updated_at = ? WHERE barcode = ?`,
+				it.LibraryID, it.RecordSourceID, rec, w, it.Branch, it.Location, it.CallNumber, it.LoanType, h, a.at, it.Barcode); err != nil {
 				return fmt.Errorf("updating item %s: %w", it.Barcode, err)
 			}
 			a.res.ItemsUpdated++
@@ -404,7 +448,7 @@ func (a *applier) items(items []catalog.Item) error {
 				a.changed[e.work] = true
 			}
 		default:
-			if _, err := insert.ExecContext(a.ctx, it.Barcode, it.LibraryID, a.lib, it.RecordSourceID, w, it.Branch, it.Location, it.CallNumber,
+			if _, err := insert.ExecContext(a.ctx, it.Barcode, it.LibraryID, a.lib, it.RecordSourceID, rec, w, it.Branch, it.Location, it.CallNumber,
 				it.LoanType, string(it.Status), h, a.at); err != nil {
 				return fmt.Errorf("inserting item %s: %w", it.Barcode, err)
 			}
@@ -446,12 +490,21 @@ func (a *applier) deletions(refs []catalog.RecordRef) error {
 			a.res.DeletionsMissing++
 		}
 	}
+	// The items of stored records by row ID, and those stored without
+	// their record by its key.
 	res, err := a.tx.ExecContext(a.ctx, `DELETE FROM catalog_items
-		WHERE record_library_id = ? AND record_source_id IN (SELECT value FROM json_each(?))`, a.lib, jsonArray(ids))
+		WHERE record_rowid IN (SELECT rowid FROM catalog_records
+			WHERE library_id = ? AND source_id IN (SELECT value FROM json_each(?)))`, a.lib, jsonArray(ids))
 	if err != nil {
 		return fmt.Errorf("deleting items: %w", err)
 	}
 	n, _ := res.RowsAffected()
+	if res, err = a.tx.ExecContext(a.ctx, `DELETE FROM catalog_items WHERE record_rowid IS NULL
+		AND record_library_id = ? AND record_source_id IN (SELECT value FROM json_each(?))`, a.lib, jsonArray(ids)); err != nil {
+		return fmt.Errorf("deleting items: %w", err)
+	}
+	n2, _ := res.RowsAffected()
+	n += n2
 	a.res.ItemsDeleted += int(n)
 	if res, err = a.tx.ExecContext(a.ctx, `DELETE FROM catalog_records
 		WHERE library_id = ? AND source_id IN (SELECT value FROM json_each(?))`, a.lib, jsonArray(ids)); err != nil {
@@ -904,11 +957,11 @@ func (s *CatalogStore) ItemsByWork(ctx context.Context, workIDs []string) ([]*ca
 		return nil, nil
 	}
 	// Through the works' records: catalog_items has no index on work_id
-	// (migration 0009), an item's work is its record's, and the records'
-	// work index holds their keys (migration 0010), so no record row is
-	// read.
+	// (migration 0009), an item's work is its record's, and items refer to
+	// their record by row ID (migration 0011), which the records' work
+	// index holds, so no record row is read.
 	out, err := s.items(ctx, `SELECT `+itemColumnsOf("i")+` FROM catalog_records AS r
-		JOIN catalog_items AS i ON i.record_library_id = r.library_id AND i.record_source_id = r.source_id
+		JOIN catalog_items AS i ON i.record_rowid = r.rowid
 		WHERE r.work_id IN (SELECT value FROM json_each(?)) AND i.work_id = r.work_id
 		ORDER BY i.work_id, i.library_id, i.barcode`, jsonArray(workIDs))
 	if err != nil {
