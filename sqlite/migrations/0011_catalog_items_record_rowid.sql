@@ -8,11 +8,31 @@
 -- index finds such items by their record's key when it arrives or is
 -- deleted.
 --
--- catalog_records has no INTEGER PRIMARY KEY, so its row IDs are kept by
--- copies of the file (`.backup`) and, in SQLite as it is (checked with
--- 3.40), by VACUUM and VACUUM INTO (docs/DEPLOYMENT.md's backups), though
--- SQLite's documentation does not promise it; a copy made by re-inserting
--- the rows (`.dump`) renumbers them. The UPDATE below repairs such a copy.
+-- The row ID is made an explicit INTEGER PRIMARY KEY (rid) of a rebuilt
+-- catalog_records, keeping every record's row ID: SQLite promises to keep
+-- such a column through VACUUM (and VACUUM INTO, docs/DEPLOYMENT.md's
+-- backups), where an implicit row ID may be renumbered. The primary key of
+-- 0002, (library_id, source_id), stays a unique key.
+CREATE TABLE catalog_records_rebuilt (
+	rid           INTEGER PRIMARY KEY,
+	library_id    TEXT NOT NULL,
+	source_id     TEXT NOT NULL,
+	work_id       TEXT NOT NULL,
+	hash          TEXT NOT NULL,
+	source_format TEXT NOT NULL,
+	data          TEXT NOT NULL, -- JSON of the catalog.Record without RawMARC
+	raw_marc      BLOB,
+	updated_at    TEXT NOT NULL,
+	UNIQUE (library_id, source_id)
+) STRICT;
+
+INSERT INTO catalog_records_rebuilt (rid, library_id, source_id, work_id, hash, source_format, data, raw_marc, updated_at)
+	SELECT rowid, library_id, source_id, work_id, hash, source_format, data, raw_marc, updated_at FROM catalog_records;
+
+DROP TABLE catalog_records;
+ALTER TABLE catalog_records_rebuilt RENAME TO catalog_records;
+CREATE INDEX catalog_records_work ON catalog_records (work_id);
+
 ALTER TABLE catalog_items ADD COLUMN record_rowid INTEGER;
 
 UPDATE catalog_items SET record_rowid = (SELECT r.rowid FROM catalog_records AS r
@@ -22,5 +42,3 @@ DROP INDEX catalog_items_record;
 CREATE INDEX catalog_items_record ON catalog_items (record_rowid);
 CREATE INDEX catalog_items_orphan ON catalog_items (record_library_id, record_source_id) WHERE record_rowid IS NULL;
 
-DROP INDEX catalog_records_work;
-CREATE INDEX catalog_records_work ON catalog_records (work_id);
