@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -696,30 +695,8 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // heap live after a collection.
 func readMemory(phase string) memSample {
 	m := memSample{phase: phase}
-	if f, err := os.Open("/proc/self/status"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			name, val, ok := strings.Cut(sc.Text(), ":")
-			if !ok {
-				continue
-			}
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(val), " kB"), 64)
-			if err != nil {
-				continue
-			}
-			switch name {
-			case "VmRSS":
-				m.rssMB = kb / 1024
-			case "VmHWM":
-				m.peakMB = kb / 1024
-			case "RssAnon":
-				m.anonMB = kb / 1024
-			case "RssFile":
-				m.fileMB = kb / 1024
-			}
-		}
-		_ = f.Close()
-	}
+	p := readProcMemory("self")
+	m.rssMB, m.peakMB, m.anonMB, m.fileMB = p.rss, p.peak, p.anon, p.file
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

@@ -220,7 +220,7 @@ func runLoad(ctx context.Context, opts loadOptions) (rep *loadReport, err error)
 	if err != nil {
 		return nil, err
 	}
-	rep.memIdle = readProcMemory(srv.pid())
+	rep.memIdle = readProcMemory(strconv.Itoa(srv.pid()))
 
 	bare, err := startBareServer(ctx, opts, rep.dataDir, gql, w, rep, log)
 	if err != nil {
@@ -235,7 +235,7 @@ func runLoad(ctx context.Context, opts loadOptions) (rep *loadReport, err error)
 		}
 		rep.steps = append(rep.steps, st)
 	}
-	rep.memLoaded = readProcMemory(srv.pid())
+	rep.memLoaded = readProcMemory(strconv.Itoa(srv.pid()))
 	rep.loadTo = loadAverage()
 	return rep, nil
 }

@@ -203,11 +203,11 @@ type procMemory struct {
 	rss, peak, anon, file float64
 }
 
-// readProcMemory reads VmRSS, VmHWM, RssAnon and RssFile of pid (zeros
-// where there is no /proc).
-func readProcMemory(pid int) procMemory {
+// readProcMemory reads VmRSS, VmHWM, RssAnon and RssFile of the process
+// proc names under /proc: a pid, or "self" (zeros where there is no /proc).
+func readProcMemory(proc string) procMemory {
 	var m procMemory
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	b, err := os.ReadFile(filepath.Join("/proc", proc, "status"))
 	if err != nil {
 		return m
 	}
