@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -120,29 +121,5 @@ func bytesWritten() int64 {
 // catalog.DefaultBatchSize records, in the order `thuvienso bench catalog`
 // imports them.
 func provinceBatches(p *demo.GeneratedProvince) []*catalog.Batch {
-	var out []*catalog.Batch
-	pending := map[string]*catalog.Batch{}
-	var order []string
-	for rec, items := range p.Holdings() {
-		bt := pending[rec.LibraryID]
-		if bt == nil {
-			bt = &catalog.Batch{LibraryID: rec.LibraryID}
-			pending[rec.LibraryID] = bt
-			order = append(order, rec.LibraryID)
-		}
-		bt.Records = append(bt.Records, *rec)
-		for _, it := range items {
-			bt.Items = append(bt.Items, *it)
-		}
-		if len(bt.Records) >= catalog.DefaultBatchSize {
-			out = append(out, bt)
-			pending[rec.LibraryID] = &catalog.Batch{LibraryID: rec.LibraryID}
-		}
-	}
-	for _, lib := range order {
-		if bt := pending[lib]; len(bt.Records) > 0 {
-			out = append(out, bt)
-		}
-	}
-	return out
+	return slices.Collect(catalog.BatchesByLibrary(p.Holdings()))
 }

@@ -397,28 +397,8 @@ func importProvince(ctx context.Context, svc *catalog.Service, p *demo.Generated
 				return false
 			}
 		}
-		pending := map[string]*catalog.Batch{}
-		var order []string
-		for rec, items := range p.Holdings() {
-			b := pending[rec.LibraryID]
-			if b == nil {
-				b = &catalog.Batch{LibraryID: rec.LibraryID}
-				pending[rec.LibraryID] = b
-				order = append(order, rec.LibraryID)
-			}
-			b.Records = append(b.Records, *rec)
-			for _, it := range items {
-				b.Items = append(b.Items, *it)
-			}
-			if len(b.Records) >= catalog.DefaultBatchSize {
-				pending[rec.LibraryID] = &catalog.Batch{LibraryID: rec.LibraryID}
-				if !send(b) {
-					return
-				}
-			}
-		}
-		for _, lib := range order {
-			if b := pending[lib]; len(b.Records) > 0 && !send(b) {
+		for b := range catalog.BatchesByLibrary(p.Holdings()) {
+			if !send(b) {
 				return
 			}
 		}
