@@ -158,14 +158,7 @@ func (c *cluster) ebookTitle(admin *client, name string, license map[string]any)
 // followDeadline; it returns how long that took.
 func eventually(t *testing.T, what string, cond func() bool) time.Duration {
 	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > followDeadline {
-			t.Fatalf("%s: not after %v", what, followDeadline)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return time.Since(start)
+	return waitFor(t, what, followDeadline, cond)
 }
 
 // holdLock takes the lock named key through locker for the test, waiting
