@@ -65,8 +65,8 @@ func (s *Server) newGraphQLHandler() *handler.Server {
 	if s.opts.ResponseCache != nil {
 		h.Use(cacheableMarker{})
 	}
-	if s.opts.RateLimit != nil {
-		h.Use(&rateLimiter{cfg: *s.opts.RateLimit, log: s.log})
+	if s.limiter != nil {
+		h.Use(s.limiter)
 	}
 	h.Use(&operationLimits{maxDepth: s.opts.MaxDepth, maxAliases: s.opts.MaxAliases, introspection: s.opts.Introspection})
 	h.Use(newComplexityLimit(s.opts.MaxComplexity, listCost{maxPage: s.opts.MaxPageSize, fieldCosts: s.opts.FieldCosts}))

@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -97,7 +96,7 @@ func (s *Server) cacheResponses(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		anonymous := r.Header.Get("Authorization") == ""
-		if (r.Method != http.MethodGet && !isJSONPost(r)) || (!anonymous && c.Viewer == nil) || isUpgrade(r) {
+		if (r.Method != http.MethodGet && (r.Method != http.MethodPost || !sendsJSON(r))) || (!anonymous && c.Viewer == nil) || isUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -188,26 +187,15 @@ func (s *Server) computeResponse(w http.ResponseWriter, r *http.Request, next ht
 	return e
 }
 
-// isJSONPost reports whether r is a POST the GraphQL transport reads (JSON);
-// any other POST goes to it to be refused, whatever its body.
-func isJSONPost(r *http.Request) bool {
-	if r.Method != http.MethodPost {
-		return false
-	}
-	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return err == nil && ct == mediaJSON
-}
-
 // countCachedHit counts a cached answer against the caller's rate limit as
 // the operation would have counted; it returns the refusal when the limit
 // is reached, and the request then goes to the handler, which refuses it
 // with the usual error (counting it once more, as a refused operation).
 func (s *Server) countCachedHit(ctx context.Context) error {
-	if s.opts.RateLimit == nil {
+	if s.limiter == nil {
 		return nil
 	}
-	l := &rateLimiter{cfg: *s.opts.RateLimit, log: s.log}
-	if refused := l.allow(ctx, 1); refused != nil {
+	if refused := s.limiter.allow(ctx, 1); refused != nil {
 		return refused
 	}
 	return nil

@@ -241,6 +241,10 @@ type Server struct {
 	closing      context.Context
 	startClosing context.CancelFunc
 
+	// limiter applies Options.RateLimit (nil without one), to operations
+	// and to the response cache's hits alike.
+	limiter *rateLimiter
+
 	mu        sync.Mutex
 	addr      net.Addr
 	listening chan struct{}
@@ -261,6 +265,9 @@ func New(opts Options) *Server {
 	}
 	s.closing, s.startClosing = context.WithCancel(context.Background())
 	s.metrics = newMetrics(opts.Registry)
+	if opts.RateLimit != nil {
+		s.limiter = &rateLimiter{cfg: *opts.RateLimit, log: s.log}
+	}
 	s.gql = s.newGraphQLHandler()
 
 	s.mux.Handle("/graphql", s.graphqlRoute())

@@ -202,7 +202,7 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	mediaType := responseMediaType(r)
 	start := graphql.Now()
 
-	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != mediaJSON {
+	if !sendsJSON(r) {
 		sendTransportError(w, r, exec, mediaType, http.StatusUnsupportedMediaType, transportError(
 			thuvienso.CodeBadUserInput,
 			"send the GraphQL request as JSON with Content-Type: application/json",
@@ -250,6 +250,13 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	execute(w, r, exec, mediaType, params, false)
+}
+
+// sendsJSON reports whether r's body is declared JSON, the one media type a
+// POST may send.
+func sendsJSON(r *http.Request) bool {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && ct == mediaJSON
 }
 
 // isBatch reports whether body is a JSON array: the batched requests some
