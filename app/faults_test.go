@@ -79,17 +79,6 @@ func (t *tally) add(outcome string) {
 	t.codes[outcome]++
 }
 
-// total is how many answers were counted.
-func (t *tally) total() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := 0
-	for _, c := range t.codes {
-		n += c
-	}
-	return n
-}
-
 func (t *tally) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -336,14 +336,6 @@ const (
 	numTopics
 )
 
-// topicNames are the topics as subject headings.
-var topicNames = [numTopics]string{
-	"Văn học Việt Nam", "Thơ Việt Nam", "Văn học thiếu nhi", "Truyện tranh", "Sách giáo khoa",
-	"Sách tham khảo", "Giáo trình", "Nông nghiệp", "Pháp luật", "Chính trị", "Lịch sử Việt Nam",
-	"Bắc Ninh", "Văn học nước ngoài", "Khoa học phổ thông", "Y học", "Kỹ năng sống", "Gia đình",
-	"Kinh tế", "Tin học", "Sách tra cứu", "Văn hóa",
-}
-
 // Fiction titles: a head and a complement ("Bến đò" + "quê ngoại").
 var fictionHeads = []string{
 	"Mùa", "Dòng sông", "Bến đò", "Cánh đồng", "Ngôi nhà", "Con đường", "Ánh trăng", "Tiếng hát", "Khúc ca",

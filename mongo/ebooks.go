@@ -27,9 +27,6 @@ const (
 	collEvents        = "events"
 )
 
-// ebookCollections lists them in index-creation order.
-var ebookCollections = []string{collEbookTitles, collEbookLicenses, collEbookLoans, collEbookHolds, collEvents}
-
 // Index names of unique e-book indexes.
 const (
 	idxLoanIdem   = "loan_idemKey_unique"
