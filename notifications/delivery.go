@@ -81,6 +81,10 @@ func (s *Service) DeliverDue(ctx context.Context) (DeliveryReport, error) {
 // context is done.
 const recordTimeout = 30 * time.Second
 
+// sendTimeout bounds a round's requests to the push service once the pass's
+// context is done (see sendClaimed).
+const sendTimeout = 30 * time.Second
+
 // target is one message of a round: which push, which device.
 type target struct {
 	n     *Notification
@@ -178,7 +182,12 @@ func (s *Service) sendClaimed(ctx context.Context, now time.Time, claimed []*Not
 	}
 
 	rep.Messages += len(msgs)
-	results := s.sender.Send(ctx, msgs)
+	// Requests already under way finish even when the pass is being
+	// stopped: abandoned, their outcome is unknown, and a push the service
+	// had accepted would be sent again after the restart.
+	sending, cancelSend := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancelSend()
+	results := s.sender.Send(sending, msgs)
 	byPush := map[string]*pushResult{}
 	misconfigured := 0
 	for i, t := range targets {
