@@ -87,6 +87,9 @@ type Config struct {
 	// CirculationRules is a JSON file of the lending rules
 	// (circulation.LoadRules); empty: the defaults.
 	CirculationRules string
+	// DebugAddr is the listen address of Go's profiler (/debug/pprof/);
+	// empty: none.
+	DebugAddr string
 }
 
 // Setting documents one setting for flags and the README.
@@ -125,6 +128,7 @@ var settings = []setting{
 	{"GOOGLE_APPLICATION_CREDENTIALS", "google-credentials", "", "service-account JSON file for Firebase Cloud Messaging; empty: Application Default Credentials (e.g. the metadata server on Google Cloud)"},
 	{"FIREBASE_PROJECT_ID", "firebase-project-id", "", "Firebase project that sends the pushes; default: the service account's project"},
 	{"FCM_ENDPOINT", "fcm-endpoint", "", "FCM API root for an emulator or a test server (sent without credentials unless GOOGLE_APPLICATION_CREDENTIALS is set); default Google's"},
+	{"DEBUG_ADDR", "debug-addr", "", "listen address of Go's profiler, /debug/pprof/ (127.0.0.1:6060: keep it on loopback or a private network, it has no authentication); also samples where requests wait (block and mutex profiles); empty: none"},
 	{"CIRCULATION_RULES", "circulation-rules", "", "JSON file of the lending rules (loan periods, renewals, limits, blocks, hold shelf, libraries lending only locally; per library type and reader category; see circulation.ParseRules); anything left out keeps its default; empty: the defaults"},
 }
 
@@ -169,6 +173,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		}
 	}
 	c.CirculationRules = get("CIRCULATION_RULES")
+	c.DebugAddr = get("DEBUG_ADDR")
 	var errs []error
 	boolean := func(env string, dst *bool) {
 		v, err := strconv.ParseBool(get(env))

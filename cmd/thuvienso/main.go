@@ -90,6 +90,11 @@ func serve(args []string) error {
 	logger := cfg.Logger()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.DebugAddr != "" {
+		if _, err := serveDebug(ctx, cfg.DebugAddr, logger); err != nil {
+			return err
+		}
+	}
 
 	a, err := app.New(ctx, cfg, logger)
 	if err != nil {
