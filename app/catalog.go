@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/bacninh/thuvienso/catalog"
 	"github.com/bacninh/thuvienso/demo"
@@ -114,8 +115,13 @@ func (a *App) seedDemoCatalog(ctx context.Context) error {
 }
 
 // registerCatalogMetrics exposes the hit ratios of the search cache and of
-// the response cache on /metrics.
+// the response cache on /metrics, and the store's connection pools
+// (go_sql_… metrics by db_name: how long requests waited for a connection,
+// the SQLite writer above all).
 func (a *App) registerCatalogMetrics(reg *prometheus.Registry) {
+	for name, db := range a.Stores.SQLPools {
+		reg.MustRegister(collectors.NewDBStatsCollector(db, a.Stores.Kind+"_"+name))
+	}
 	caches := map[string]func() (uint64, uint64){"search": a.Searcher.CacheStats}
 	if rc := a.Server.ResponseCache(); rc != nil {
 		caches["response"] = rc.Stats

@@ -14,7 +14,7 @@ import (
 
 // AuthStore implements auth.Store on SQLite.
 type AuthStore struct {
-	db *sql.DB
+	db *pools
 }
 
 var _ auth.Store = (*AuthStore)(nil)

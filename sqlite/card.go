@@ -20,7 +20,7 @@ import (
 // "UPDATE … WHERE current = 1", so of concurrent replacements of one card
 // exactly one finds it current.
 type CardStore struct {
-	db *sql.DB
+	db *pools
 }
 
 var _ card.Store = (*CardStore)(nil)

@@ -23,7 +23,7 @@ import (
 // every other writer of the database file: sequence numbers commit in
 // order and have no gaps.
 type CatalogStore struct {
-	db *sql.DB
+	db *pools
 }
 
 var _ catalog.Store = (*CatalogStore)(nil)

@@ -18,9 +18,9 @@ import (
 // UPDATE; the unique *_key columns keep one active hold per reader and
 // work, distinct slots under the limits, and one hold or loan per copy; a
 // copy's claim changes hands in one conditional statement. A rush of
-// requests queues in the bounded connection pool (see maxConns).
+// requests queues for the one writing connection (see pools).
 type CirculationStore struct {
-	db *sql.DB
+	db *pools
 }
 
 var _ circulation.Store = (*CirculationStore)(nil)

@@ -19,7 +19,7 @@ import (
 // counters together); loans and holds change by compare-and-set on their
 // version in one UPDATE.
 type EbookStore struct {
-	db *sql.DB
+	db *pools
 }
 
 var _ ebooks.Store = (*EbookStore)(nil)
@@ -28,7 +28,7 @@ var _ ebooks.Store = (*EbookStore)(nil)
 type rowScanner interface{ Scan(...any) error }
 
 // queryAll runs q and scans every row with scan.
-func queryAll[T any](ctx context.Context, db *sql.DB, scan func(rowScanner) (T, error), q string, args ...any) ([]T, error) {
+func queryAll[T any](ctx context.Context, db querier, scan func(rowScanner) (T, error), q string, args ...any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ import (
 // key, so recording an event twice stores it once (INSERT … ON CONFLICT DO
 // NOTHING), and marking it handled is one conditional UPDATE.
 type EventStore struct {
-	db *sql.DB
+	db *pools
 }
 
 var _ events.Store = (*EventStore)(nil)

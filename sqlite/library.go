@@ -15,7 +15,7 @@ import (
 
 // LibraryStore implements library.Store on SQLite.
 type LibraryStore struct {
-	db *sql.DB
+	db *pools
 }
 
 var _ library.Store = (*LibraryStore)(nil)

@@ -19,7 +19,7 @@ import (
 // callers race (INSERT … ON CONFLICT DO NOTHING); claiming a push, marking
 // read and moving a token are one conditional statement each.
 type NotificationStore struct {
-	db *sql.DB
+	db *pools
 }
 
 var _ notifications.Store = (*NotificationStore)(nil)

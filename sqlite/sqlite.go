@@ -25,6 +25,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -64,28 +66,130 @@ const dsnParams = "_pragma=journal_mode(WAL)" +
 	"&_pragma=wal_autocheckpoint(10000)" +
 	"&_txlock=immediate"
 
-// maxConns bounds the connection pool, all of which stays open between
-// bursts.
+// maxReaders bounds the pool of connections that read, all of which stays
+// open between bursts (connections past an idle limit were closed as each
+// burst ended and opened again by the next, which SQLite serialises on its
+// global mutexes). Readers never wait for a writer in WAL mode, and reads
+// run on every core.
+func maxReaders() int { return max(16, 4*runtime.GOMAXPROCS(0)) }
+
+// pools are a database's two connection pools: one connection that writes
+// and many that only read.
 //
-// Why a bound: SQLite has one write lock per database file, and connections
-// waiting for it do not queue; each polls it from its busy handler (up to
-// 100 ms apart) until busy_timeout runs out. With a connection per
-// goroutine, a burst of a thousand writers (a rush on one e-book) had a
-// thousand pollers and a lock holder starved of CPU, and writes failed with
-// SQLITE_BUSY although every transaction takes the lock up front
-// (_txlock=immediate). Why all idle: connections past the idle limit were
-// closed as each burst ended and opened again by the next, which SQLite
-// serialises on its global mutexes. Callers past the bound wait in
-// database/sql, as long as their context allows; reads still run on every
-// core. Code of this package holds one connection at a time (a transaction
+// Why one writer: SQLite has one write lock per database file, and
+// connections waiting for it do not queue; each polls it from its busy
+// handler, sleeping up to 100 ms between tries, until busy_timeout runs out.
+// With a connection per goroutine, a burst of a thousand writers (a rush on
+// one e-book) had a thousand pollers and a lock holder starved of CPU, and
+// writes failed with SQLITE_BUSY; with a pool of 16, a write under load
+// waited about 95 ms for a lock that was free most of that time. Through one
+// connection the writers of this process wait in database/sql instead, and
+// each is handed the connection the moment the previous one is done (as long
+// as its context allows). Several processes sharing the file still meet at
+// SQLite's lock, through the busy handler.
+//
+// Code of this package holds one connection at a time (a transaction
 // queries through itself only, rows are closed before the next query), so
-// the bound cannot deadlock; keep it so.
-func maxConns() int { return max(16, 4*runtime.GOMAXPROCS(0)) }
+// the single writer cannot deadlock; keep it so.
+//
+// The methods have *sql.DB's signatures, so the stores use them as they
+// would a pool: BeginTx and ExecContext write, and a query goes to the
+// readers only when it is a SELECT (an UPDATE … RETURNING is a query that
+// writes). Reading connections are query_only: a write sent to them fails
+// rather than taking the lock behind the writer's back.
+//
+// Statements run outside a transaction are prepared once per connection
+// and kept (database/sql's *sql.Stmt does the per-connection part): the
+// driver otherwise parses every statement on every call, which took 14% of
+// the server's CPU under the load test. The SQL of this package is
+// constant text (lists go through json_each), so the cache stays small;
+// maxStatements bounds it anyway.
+type pools struct {
+	read, write *sql.DB
+
+	stmts    sync.Map // SQL text → *sql.Stmt on the pool that runs it
+	numStmts atomic.Int32
+}
+
+// maxStatements bounds how many statements pools keep prepared.
+const maxStatements = 1024
+
+// BeginTx begins a write transaction (BEGIN IMMEDIATE) on the writer.
+func (p *pools) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+	return p.write.BeginTx(ctx, opts)
+}
+
+// ExecContext runs a statement that writes, on the writer.
+func (p *pools) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := p.prepared(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return p.write.ExecContext(ctx, q, args...)
+}
+
+// QueryContext runs q on a reader when it is a SELECT, else on the writer.
+func (p *pools) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := p.prepared(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return p.pool(q).QueryContext(ctx, q, args...)
+}
+
+// QueryRowContext runs q on a reader when it is a SELECT, else on the
+// writer.
+func (p *pools) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := p.prepared(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return p.pool(q).QueryRowContext(ctx, q, args...)
+}
+
+// prepared returns q prepared on the pool that runs it, or nil when it
+// cannot be kept (the cache is full, or preparing failed: running q
+// unprepared then reports the error as the caller expects it).
+func (p *pools) prepared(ctx context.Context, q string) *sql.Stmt {
+	if st, ok := p.stmts.Load(q); ok {
+		return st.(*sql.Stmt)
+	}
+	if p.numStmts.Load() >= maxStatements {
+		return nil
+	}
+	// Preparing takes a connection only for a moment and never waits for
+	// the caller's own (see the note on one connection at a time).
+	st, err := p.pool(q).PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	if prev, loaded := p.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	p.numStmts.Add(1)
+	return st
+}
+
+// pool returns the pool that runs q.
+func (p *pools) pool(q string) *sql.DB {
+	q = strings.TrimLeft(q, " \t\r\n(")
+	if len(q) >= 6 && strings.EqualFold(q[:6], "SELECT") {
+		return p.read
+	}
+	return p.write
+}
+
+// close closes both pools.
+func (p *pools) close() error {
+	p.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
+	return errors.Join(p.read.Close(), p.write.Close())
+}
 
 // DB is an open SQLite database with the schema migrated to the latest
 // version. It is safe for concurrent use.
 type DB struct {
-	sql *sql.DB
+	sql *pools
 }
 
 // Open opens (creating when missing) the database file at path, checks that
@@ -99,19 +203,29 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == ":memory:" {
 		return nil, fmt.Errorf("sqlite: open: in-memory databases are not supported (every pooled connection would see its own)")
 	}
-	db, err := sql.Open("sqlite", path+"?"+dsnParams)
+	// sql.Open only checks its arguments: the first query connects.
+	write, err := sql.Open("sqlite", path+"?"+dsnParams)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(maxConns())
-	db.SetMaxIdleConns(maxConns())
-	d := &DB{sql: db}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	read, err := sql.Open("sqlite", path+"?"+dsnParams+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(maxReaders())
+	read.SetMaxIdleConns(maxReaders())
+	d := &DB{sql: &pools{read: read, write: write}}
+	// The writer opens first: it may have to create the file and switch
+	// it to WAL, which a query_only connection cannot.
 	if err := retryBusy(ctx, d.checkJournalMode); err != nil {
-		db.Close()
+		d.sql.close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	if err := retryBusy(ctx, d.migrate); err != nil {
-		db.Close()
+		d.sql.close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return d, nil
@@ -146,7 +260,7 @@ func retryBusy(ctx context.Context, step func(context.Context) error) error {
 // driver silently ignores keys it does not know.
 func (d *DB) checkJournalMode(ctx context.Context) error {
 	var mode string
-	if err := d.sql.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+	if err := d.sql.write.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return fmt.Errorf("reading journal_mode: %w", err)
 	}
 	if !strings.EqualFold(mode, "wal") {
@@ -169,6 +283,7 @@ func (d *DB) Stores() *store.Set {
 		Circulation: &CirculationStore{db: d.sql},
 		Ping:        d.Ping,
 		Close:       func(context.Context) error { return d.Close() },
+		SQLPools:    map[string]*sql.DB{"read": d.sql.read, "write": d.sql.write},
 
 		Notifications: &NotificationStore{db: d.sql},
 	}
@@ -185,7 +300,7 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes every connection of the pool.
 func (d *DB) Close() error {
-	if err := d.sql.Close(); err != nil {
+	if err := d.sql.close(); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil

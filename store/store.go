@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/bacninh/thuvienso/auth"
 	"github.com/bacninh/thuvienso/card"
@@ -38,4 +39,8 @@ type Set struct {
 	Ping func(ctx context.Context) error
 	// Close releases the database.
 	Close func(ctx context.Context) error
+	// SQLPools are the store's database/sql connection pools by name (the
+	// SQLite store's "read" and "write"), whose waits /metrics shows; none
+	// for MongoDB.
+	SQLPools map[string]*sql.DB
 }
