@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -131,5 +132,48 @@ func TestSearchPageCostsAFixedNumberOfStoreReads(t *testing.T) {
 		if total > 16 {
 			t.Errorf("a page of %d works cost %d store reads, want a small fixed number", n, total)
 		}
+	}
+}
+
+// TestSearchResultsShowAvailabilityFromTheIndex: a results page that shows
+// each work's availability but not its copies reads no copy from the store,
+// and the counts it shows are the store's, a checkout included once the
+// index has followed it.
+func TestSearchResultsShowAvailabilityFromTheIndex(t *testing.T) {
+	e := newCatalogEnv(t)
+	e.mustImport(t, "BN", "title,author,isbn,year,publisher,barcode,call number,location\n"+
+		"Truyện Kiều,Nguyễn Du,,2015,NXB Văn học,BN-K-1,895.922 NG-D,Kho mở\n"+
+		"Truyện Kiều,Nguyễn Du,,2015,NXB Văn học,BN-K-2,895.922 NG-D,Kho mở\n")
+	e.mustImport(t, "BN-TS", "title,author,isbn,year,publisher,barcode,call number,location\n"+
+		"Truyện Kiều,Nguyễn Du,,2015,NXB Văn học,TS-K-1,895.922 NG-D,Phòng đọc\n")
+	e.indexed(t)
+
+	calls := &storeCalls{n: map[string]int{}}
+	e.a.Catalog.Store = countingCatalog{Store: e.a.Catalog.Store, calls: calls}
+	const results = `{ search(query: "truyen kieu") { edges { node { id availability { total available libraries } } } } }`
+	availability := func() map[string]any {
+		t.Helper()
+		r := e.anon.do(results, nil)
+		edges, _ := field(r.Data, "search", "edges").([]any)
+		if len(r.Errors) > 0 || len(edges) != 1 {
+			t.Fatalf("search: %+v %v", r.Errors, r.Data)
+		}
+		return field(edges[0].(map[string]any), "node", "availability").(map[string]any)
+	}
+	want := map[string]any{"total": 3.0, "available": 3.0, "libraries": 2.0}
+	if got := availability(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("availability on the results page = %v, want %v", got, want)
+	}
+	if n := calls.reset()["ItemsByWork"]; n != 0 {
+		t.Errorf("the results page read copies from the store %d times, want none", n)
+	}
+
+	if _, err := e.a.Stores.Catalog.SetItemStatus(t.Context(), "TS-K-1", []catalog.ItemStatus{catalog.StatusAvailable}, catalog.StatusOnLoan, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.indexed(t)
+	want["available"] = 2.0
+	if got := availability(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("availability after a checkout = %v, want %v", got, want)
 	}
 }

@@ -111,8 +111,19 @@ func (r *Resolver) searchConnection(ctx context.Context, req search.Request) (*m
 	// load). Errors surface on the fields that need the data.
 	l := r.loadersFor(ctx)
 	worksThunk := l.work.LoadAllThunk(ctx, ids)
+	// A hit's availability is the index's count of its copies (a second
+	// behind the store at most, as search results are): a results page
+	// then reads no copies from the store unless it lists them.
+	indexed := true
+	for _, h := range res.Hits {
+		if h.Copies == nil {
+			indexed = false
+			continue
+		}
+		l.availability.Prime(h.ID, &model.Availability{Total: h.Copies.Total, Available: h.Copies.Available, Libraries: h.Copies.Libraries})
+	}
 	var pending []func()
-	if selectsPath(ctx, "edges", "node", "holdings") || selectsPath(ctx, "edges", "node", "availability") {
+	if selectsPath(ctx, "edges", "node", "holdings") || (!indexed && selectsPath(ctx, "edges", "node", "availability")) {
 		t := l.itemsByWork.LoadAllThunk(ctx, ids)
 		pending = append(pending, func() { _, _ = t() })
 	}

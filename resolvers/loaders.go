@@ -9,6 +9,7 @@ import (
 
 	thuvienso "github.com/bacninh/thuvienso"
 	"github.com/bacninh/thuvienso/catalog"
+	"github.com/bacninh/thuvienso/graph/model"
 	"github.com/bacninh/thuvienso/library"
 )
 
@@ -23,6 +24,9 @@ type loaders struct {
 	recordsByWork *dataloadgen.Loader[string, []*catalog.StoredRecord]
 	ebooks        ebookLoaders
 	item          *dataloadgen.Loader[string, *catalog.StoredItem]
+	// availability counts a work's copies from itemsByWork, unless a
+	// search primed it with the index's counts for its hits.
+	availability *dataloadgen.Loader[string, *model.Availability]
 }
 
 type loadersKey struct{}
@@ -32,7 +36,7 @@ type loadersKey struct{}
 const batchWait = 500 * time.Microsecond
 
 func (r *Resolver) newLoaders() *loaders {
-	return &loaders{
+	l := &loaders{
 		ebooks: r.newEbookLoaders(),
 		item:   r.newItemLoader(),
 		library: dataloadgen.NewLoader(func(ctx context.Context, ids []string) ([]*library.Library, []error) {
@@ -74,6 +78,18 @@ func (r *Resolver) newLoaders() *loaders {
 			return groupBy(ids, recs, func(rec *catalog.StoredRecord) string { return rec.WorkID }), nil
 		}, dataloadgen.WithWait(batchWait)),
 	}
+	l.availability = dataloadgen.NewLoader(func(ctx context.Context, ids []string) ([]*model.Availability, []error) {
+		items, err := l.itemsByWork.LoadAll(ctx, ids)
+		if err != nil {
+			return nil, []error{err}
+		}
+		out := make([]*model.Availability, len(ids))
+		for i := range ids {
+			out[i] = availability(items[i])
+		}
+		return out, nil
+	}) // no wait: itemsByWork's window batches the works
+	return l
 }
 
 // inOrder answers a batch in the order of its keys, NOT_FOUND where a key

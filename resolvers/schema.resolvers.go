@@ -1387,11 +1387,7 @@ func (r *workResolver) Holdings(ctx context.Context, obj *catalog.StoredWork) ([
 
 // Availability is the resolver for the availability field.
 func (r *workResolver) Availability(ctx context.Context, obj *catalog.StoredWork) (*model.Availability, error) {
-	items, err := r.loadersFor(ctx).itemsByWork.Load(ctx, obj.ID)
-	if err != nil {
-		return nil, err
-	}
-	return availability(items), nil
+	return r.loadersFor(ctx).availability.Load(ctx, obj.ID)
 }
 
 // Ebooks is the resolver for the ebooks field.

@@ -180,6 +180,9 @@ const (
 	fAvailableAt    = "available_at"
 	fTotalItems     = "total_items"
 	fAvailableItems = "available_items"
+	// fCopies is "total/available", one keyword per work kept as a doc
+	// value, so that a hit's availability comes from the index's columns.
+	fCopies = "copies"
 	// fAny holds every searchable text folded, for matching: a query word is
 	// required in it (one postings list a word), while the per-field clauses
 	// only score.
@@ -189,7 +192,7 @@ const (
 // schemaVersion names the shape of the mapping below. An index written with
 // another version is refused by Open (ErrIncompatible): the index is derived
 // data and is rebuilt rather than migrated.
-const schemaVersion = "thuvienso-search-2"
+const schemaVersion = "thuvienso-search-3"
 
 // newMapping returns the index mapping: the analyzers above and one static
 // document mapping (no dynamic fields, nothing in _all).
@@ -286,6 +289,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	dm.AddFieldMappingsAt(fAvailableAt, kw(fAvailableAt, false, false))
 	dm.AddFieldMappingsAt(fTotalItems, num(fTotalItems))
 	dm.AddFieldMappingsAt(fAvailableItems, num(fAvailableItems))
+	dm.AddFieldMappingsAt(fCopies, kw(fCopies, true, false))
 	im.DefaultMapping = dm
 	if err := im.Validate(); err != nil {
 		return nil, fmt.Errorf("search mapping: %w", err)

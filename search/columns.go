@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -27,6 +29,10 @@ import (
 // columnFacets are the facet fields kept in columns, in a fixed order: a
 // facet is its index in this list.
 var columnFacets = [...]FacetName{FacetFormat, FacetLanguage, FacetLibraryType, FacetDistrict, FacetLibrary, FacetSubject, FacetDecade}
+
+// librarySlot is the library facet's slot: a document's values there are
+// the libraries holding a copy.
+var librarySlot = facetSlot(FacetLibrary)
 
 // facetSlot returns f's index in columnFacets, -1 when it has none.
 func facetSlot(f FacetName) int {
@@ -106,6 +112,9 @@ type segmentColumns struct {
 	// titleKey is TitleSortKey of the title, yearKey the year as "%04d"
 	// ("0000" when unknown), id the document ID.
 	titleKey, yearKey, id stringColumn
+	// copies holds each document's copies in the network and how many of
+	// them are on the shelf (Document.TotalItems, AvailableItems).
+	copies []Copies
 }
 
 // columnCache builds and keeps the columns of the segments searches meet.
@@ -204,13 +213,13 @@ func (c *columnCache) forReader(r index.IndexReader) (*snapshotColumns, error) {
 }
 
 // columnFields are the doc-value fields read into columns: the facet fields
-// in columnFacets order, then the two sort keys.
+// in columnFacets order, then the two sort keys and the copies.
 var columnFields = func() []string {
-	out := make([]string, 0, len(columnFacets)+2)
+	out := make([]string, 0, len(columnFacets)+3)
 	for _, f := range columnFacets {
 		out = append(out, facetFields[f])
 	}
-	return append(out, fTitleSort, fYearSort)
+	return append(out, fTitleSort, fYearSort, fCopies)
 }()
 
 // buildParallelFrom is the segment size from which build splits the work
@@ -262,6 +271,7 @@ func (sc *segmentColumns) append(next *segmentColumns) {
 		sc.facetStart = append(sc.facetStart, base+st)
 	}
 	sc.facetVals = append(sc.facetVals, next.facetVals...)
+	sc.copies = append(sc.copies, next.copies...)
 	for _, pair := range [][2]*stringColumn{{&sc.titleKey, &next.titleKey}, {&sc.yearKey, &next.yearKey}, {&sc.id, &next.id}} {
 		dst, src := pair[0], pair[1]
 		base := uint32(len(dst.data))
@@ -276,7 +286,7 @@ func (sc *segmentColumns) append(next *segmentColumns) {
 // number them from 0.
 func (c *columnCache) buildRange(seg segment.Segment, dv segment.DocValueVisitable, lo, hi uint64) (*segmentColumns, error) {
 	n := hi - lo
-	sc := &segmentColumns{facetStart: make([]uint32, 1, n+1)}
+	sc := &segmentColumns{facetStart: make([]uint32, 1, n+1), copies: make([]Copies, 0, n)}
 	for _, s := range []*stringColumn{&sc.titleKey, &sc.yearKey, &sc.id} {
 		s.off = make([]uint32, 1, n+1)
 	}
@@ -285,6 +295,7 @@ func (c *columnCache) buildRange(seg segment.Segment, dv segment.DocValueVisitab
 		slot[f] = i
 	}
 	var title, year []byte
+	var copies Copies
 	var row [len(columnFacets)][]uint32
 	var state segment.DocVisitState
 	visit := func(field string, term []byte) {
@@ -298,12 +309,14 @@ func (c *columnCache) buildRange(seg segment.Segment, dv segment.DocValueVisitab
 			}
 		case field == fTitleSort:
 			title = append(title[:0], term...)
-		default:
+		case field == fYearSort:
 			year = append(year[:0], term...)
+		default:
+			copies = parseCopies(term)
 		}
 	}
 	for d := lo; d < hi; d++ {
-		title, year = title[:0], year[:0]
+		title, year, copies = title[:0], year[:0], Copies{}
 		for i := range row {
 			row[i] = row[i][:0]
 		}
@@ -320,6 +333,13 @@ func (c *columnCache) buildRange(seg segment.Segment, dv segment.DocValueVisitab
 		}
 		sc.titleKey.add(title)
 		sc.yearKey.add(year)
+		copies.Libraries = 0
+		for _, v := range sc.facetVals[sc.facetStart[len(sc.facetStart)-2]:] {
+			if int(v>>slotShift) == librarySlot {
+				copies.Libraries++
+			}
+		}
+		sc.copies = append(sc.copies, copies)
 		id, err := seg.DocID(d)
 		if err != nil {
 			return nil, fmt.Errorf("search: reading ID of document %d: %w", d, err)
@@ -327,4 +347,16 @@ func (c *columnCache) buildRange(seg segment.Segment, dv segment.DocValueVisitab
 		sc.id.add(id)
 	}
 	return sc, nil
+}
+
+// parseCopies reads a "total/available" copies term; a malformed one (an
+// index written by a bug) reads as no copies.
+func parseCopies(term []byte) Copies {
+	total, available, ok := strings.Cut(string(term), "/")
+	t, err1 := strconv.Atoi(total)
+	a, err2 := strconv.Atoi(available)
+	if !ok || err1 != nil || err2 != nil {
+		return Copies{}
+	}
+	return Copies{Total: t, Available: a}
 }

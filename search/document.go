@@ -144,6 +144,7 @@ func (d *Document) fields() (map[string]interface{}, error) {
 		fAvailableAt:    trimAll(d.AvailableAt),
 		fTotalItems:     float64(d.TotalItems),
 		fAvailableItems: float64(d.AvailableItems),
+		fCopies:         strconv.Itoa(d.TotalItems) + "/" + strconv.Itoa(d.AvailableItems),
 		fYearSort:       fmt.Sprintf("%04d", clampYear(d.Year)),
 	}
 	any := []string{title, m[fSubtitle].(string), m[fPublisher].(string), m[fSummary].(string)}

@@ -91,6 +91,14 @@ func TestIndexerFollowsImportsAndAvailability(t *testing.T) {
 	imp("ts", []catalog.Record{record("ts-9", "Truyện Kiều", "Nguyễn Du", "9786042123451")},
 		[]catalog.Item{{Barcode: "TS0009", LibraryID: "ts", RecordSourceID: "ts-9", Status: catalog.StatusAvailable}})
 	eventually("the Từ Sơn copy is searchable as available there", func(r *search.Result) bool { return r.TotalCount == 1 }, availableAtTS)
+	// A hit carries the work's copies, so a results page shows availability
+	// without reading every copy from the store.
+	copiesAre := func(want search.Copies) func(*search.Result) bool {
+		return func(r *search.Result) bool {
+			return len(r.Hits) == 1 && r.Hits[0].Copies != nil && *r.Hits[0].Copies == want
+		}
+	}
+	eventually("the hit counts two copies in two libraries, both on the shelf", copiesAre(search.Copies{Total: 2, Available: 2, Libraries: 2}), search.Request{Query: "truyen kieu"})
 
 	// A checkout at Từ Sơn removes it from "available now at Từ Sơn".
 	if _, err := st.Catalog.SetItemStatus(ctx, "TS0009", []catalog.ItemStatus{catalog.StatusAvailable}, catalog.StatusOnLoan, time.Now()); err != nil {
@@ -98,6 +106,7 @@ func TestIndexerFollowsImportsAndAvailability(t *testing.T) {
 	}
 	eventually("the checked-out copy leaves available-now", func(r *search.Result) bool { return r.TotalCount == 0 }, availableAtTS)
 	eventually("the work is still found", func(r *search.Result) bool { return r.TotalCount == 1 }, search.Request{Query: "Truyện Kiều"})
+	eventually("the hit counts one copy on the shelf", copiesAre(search.Copies{Total: 2, Available: 1, Libraries: 2}), search.Request{Query: "Truyện Kiều", Sort: search.SortTitle})
 
 	// The index restarts from its own watermark.
 	w, err := idx.Watermark()

@@ -148,9 +148,20 @@ type Hit struct {
 	// and "authors" (each matching author). Fields without a match are
 	// absent.
 	Highlights map[string][]string
+	// Copies is the work's copies as the index has them, as fresh as the
+	// index (a second behind the store at most); nil when unknown.
+	Copies *Copies `json:",omitempty"`
 
 	// position is the hit's sort values, which its cursor holds.
 	position []string
+}
+
+// Copies counts a work's physical copies across the network.
+type Copies struct {
+	// Total is every copy, Available those on the shelf now.
+	Total, Available int
+	// Libraries is how many libraries hold a copy.
+	Libraries int
 }
 
 // FacetValue is one value of a facet and how many matching works have it.
@@ -481,7 +492,9 @@ func (p *pass) run(ctx context.Context, match query.Query, score []query.Query, 
 	out.Hits = make([]Hit, len(page))
 	for i := range page {
 		k := &page[i]
-		out.Hits[i] = Hit{ID: string(k.keys[order.count-1]), Score: k.score, position: order.cursorValues(k)}
+		sc, d := p.cols.locate(k.n)
+		copies := sc.copies[d]
+		out.Hits[i] = Hit{ID: string(k.keys[order.count-1]), Score: k.score, Copies: &copies, position: order.cursorValues(k)}
 	}
 	return out, nil
 }
