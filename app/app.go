@@ -116,6 +116,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts ...O
 	if err := a.openCoordination(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.cacheLibraries(ctx); err != nil {
+		return nil, err
+	}
 	if a.AccessKeys, err = signing.LoadRing(filepath.Join(cfg.KeysDir, "access")); err != nil {
 		return nil, fmt.Errorf("access token keys: %w", err)
 	}
@@ -183,6 +186,41 @@ func (a *App) openCoordination(ctx context.Context) error {
 	a.closers = append(a.closers, func(context.Context) error { return rc.Close() })
 	a.Cache, a.Locker, a.Broker = rc.Cache(), rc.Locker(), rc.Broker()
 	a.Limiter = ratelimit.Fallback(rc.Limiter(), memLimiter, a.Logger)
+	return nil
+}
+
+// librariesTopic announces that a library was created or changed.
+const librariesTopic = "libraries.changed"
+
+// librarySnapshotTTL bounds how long an instance may keep a library that
+// another instance changed when the announcement is lost (Redis down).
+const librarySnapshotTTL = time.Minute
+
+// cacheLibraries puts library.CachedStore in front of the libraries'
+// store, for every domain; a change through any instance drops every
+// instance's snapshot through the broker.
+func (a *App) cacheLibraries(ctx context.Context) error {
+	c := library.NewCachedStore(a.Stores.Libraries, librarySnapshotTTL)
+	c.Changed = func(ctx context.Context) {
+		if err := a.Broker.Publish(ctx, librariesTopic, nil); err != nil {
+			a.Logger.Warn("announcing a library change", "err", err)
+		}
+	}
+	subCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	msgs, err := a.Broker.Subscribe(subCtx, librariesTopic)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("subscribing to library changes: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range msgs {
+			c.Invalidate()
+		}
+	}()
+	a.closers = append(a.closers, func(context.Context) error { cancel(); <-done; return nil })
+	a.Stores.Libraries = c
 	return nil
 }
 

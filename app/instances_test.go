@@ -247,6 +247,26 @@ func TestInstancesStartedTogetherHonourEachOthersTokensCardsAndLinks(t *testing.
 		t.Fatalf("B's JWKS after the rotation: %+v %v, want %s first", jwks, err, newKey.ID)
 	}
 
+	// New opening hours saved through B show on A and C at once, though
+	// each keeps its libraries in memory (library.CachedStore, whose
+	// snapshot would otherwise live a minute): B announces the change.
+	bn := libraryID(t, desk, "BN")
+	for _, i := range []int{0, 2} { // both hold a snapshot with the old hours
+		c.client(i, "").do(`query($id: ID) { library(id: $id) { openingHours { closes } } }`, map[string]any{"id": bn})
+	}
+	if r := desk.do(`mutation($in: UpdateLibraryInput!) { updateLibrary(input: $in) { library { id } } }`, map[string]any{"in": map[string]any{
+		"id": bn, "openingHours": []map[string]any{{"weekday": "SUNDAY", "opens": "08:00", "closes": "21:45"}}}}); len(r.Errors) > 0 {
+		t.Fatalf("updateLibrary on B: %+v", r.Errors)
+	}
+	for _, i := range []int{0, 2} {
+		took := eventually(t, "the new hours on "+c.nodes[i].name, func() bool {
+			r := c.client(i, "").do(`query($id: ID) { library(id: $id) { openingHours { closes } } }`, map[string]any{"id": bn})
+			hours, _ := field(r.Data, "library", "openingHours").([]any)
+			return len(hours) == 1 && fmt.Sprint(hours[0]) == "map[closes:21:45]"
+		})
+		t.Logf("the new hours showed on %s after %v", c.nodes[i].name, took)
+	}
+
 	// An e-book borrowed through A downloads from B and C.
 	admin, _ := c.login(0, "admin@"+demo.StaffEmailDomain)
 	title := c.ebookTitle(admin, "shared-link", map[string]any{"model": "OPEN_ACCESS"})

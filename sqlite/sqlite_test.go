@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bacninh/thuvienso/library"
 	"github.com/bacninh/thuvienso/sqlite"
@@ -30,6 +31,15 @@ func openSet(t *testing.T) *store.Set {
 
 func TestContract(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { storetest.Run(t, openSet) })
+	// The server reads libraries through library.CachedStore: with it in
+	// front, the store still meets the whole contract.
+	t.Run("sqlite with cached libraries", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) *store.Set {
+			s := openSet(t)
+			s.Libraries = library.NewCachedStore(s.Libraries, time.Minute)
+			return s
+		})
+	})
 }
 
 func TestDataSurvivesCloseAndReopen(t *testing.T) {
