@@ -56,6 +56,9 @@ type Config struct {
 	MaxComplexity int
 	MaxDepth      int
 	MaxAliases    int
+	// MaxConcurrentOperations bounds the operations over HTTP that run at
+	// once; 0 means 8 × GOMAXPROCS.
+	MaxConcurrentOperations int
 	// RateLimitReader is how many GraphQL operations per second a logged-in
 	// reader may run, sustained, and RateLimitReaderBurst how many at once;
 	// RateLimitIP and RateLimitIPBurst the same for the anonymous requests
@@ -116,6 +119,7 @@ var settings = []setting{
 	{"MAX_COMPLEXITY", "max-complexity", "1000", "largest cost of one operation: a list with a first argument costs its page size times its items, an object 1, a scalar nothing"},
 	{"MAX_DEPTH", "max-depth", "12", "deepest selection nesting of one operation"},
 	{"MAX_ALIASES", "max-aliases", "30", "most aliased fields (a: work(id: 1) b: work(id: 2) …) in one operation"},
+	{"MAX_CONCURRENT_OPERATIONS", "max-concurrent-operations", "0", "GraphQL operations over HTTP that run at once; the others wait their turn in arrival order (subscriptions and cached answers are not counted); 0: 8 × the cores Go uses"},
 	{"RATE_LIMIT_READER", "rate-limit-reader", "10", "GraphQL operations per second a logged-in reader may run, sustained (HTTP and WebSocket; shared by every instance through REDIS_URL); 0: no limit"},
 	{"RATE_LIMIT_READER_BURST", "rate-limit-reader-burst", "60", "GraphQL operations a logged-in reader may run at once before RATE_LIMIT_READER applies"},
 	{"RATE_LIMIT_IP", "rate-limit-ip", "5", "GraphQL operations per second of the anonymous requests from one IP address (IPv6: one /64), sustained; 0: no limit"},
@@ -210,6 +214,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	integer("MAX_COMPLEXITY", &c.MaxComplexity, 10, 1_000_000)
 	integer("MAX_DEPTH", &c.MaxDepth, 3, 100)
 	integer("MAX_ALIASES", &c.MaxAliases, 1, 10_000)
+	integer("MAX_CONCURRENT_OPERATIONS", &c.MaxConcurrentOperations, 0, 100_000)
 	rate("RATE_LIMIT_READER", &c.RateLimitReader)
 	integer("RATE_LIMIT_READER_BURST", &c.RateLimitReaderBurst, 1, 1_000_000)
 	rate("RATE_LIMIT_IP", &c.RateLimitIP)

@@ -84,6 +84,7 @@ func (s *Server) graphqlRoute() http.Handler {
 	for i := len(s.opts.Middleware) - 1; i >= 0; i-- {
 		h = s.opts.Middleware[i](h)
 	}
+	h = s.admit(h)
 	h = s.cacheResponses(h)
 	h = s.authenticate(h)
 	h = s.withTimeout(h)

@@ -31,6 +31,20 @@ type metrics struct {
 	names operationNames
 }
 
+// watchAdmission exposes how many operations run and wait for a slot.
+func (m *metrics) watchAdmission(a *admission) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "thuvienso_graphql_operations_running",
+			Help: "GraphQL operations over HTTP running now (at most MAX_CONCURRENT_OPERATIONS).",
+		}, func() float64 { return float64(a.running.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "thuvienso_graphql_operations_waiting",
+			Help: "GraphQL operations over HTTP waiting for a slot to run, in arrival order.",
+		}, func() float64 { return float64(a.waiting.Load()) }),
+	)
+}
+
 func newMetrics(reg *prometheus.Registry) *metrics {
 	if reg == nil {
 		reg = prometheus.NewRegistry()

@@ -144,6 +144,11 @@ type Options struct {
 	// e.g. the Redis one when several instances run.
 	APQCache graphql.Cache[string]
 
+	// MaxConcurrentOperations bounds the GraphQL operations over HTTP that
+	// run at once; the others wait in arrival order (see admission). 0: no
+	// bound.
+	MaxConcurrentOperations int
+
 	// RateLimit, when set, limits the operations per account and per IP.
 	RateLimit *RateLimit
 	// ResponseCache, when set, answers repeated anonymous queries with the
@@ -234,6 +239,8 @@ type Server struct {
 	handler http.Handler
 	gql     *handler.Server
 	metrics *metrics
+	// admission is nil when operations are not bounded.
+	admission *admission
 
 	// closing ends when a graceful shutdown starts; WebSocket connections
 	// end then, since http.Server.Shutdown does not wait for (or close)
@@ -265,6 +272,9 @@ func New(opts Options) *Server {
 	}
 	s.closing, s.startClosing = context.WithCancel(context.Background())
 	s.metrics = newMetrics(opts.Registry)
+	if s.admission = newAdmission(opts.MaxConcurrentOperations); s.admission != nil {
+		s.metrics.watchAdmission(s.admission)
+	}
 	if opts.RateLimit != nil {
 		s.limiter = &rateLimiter{cfg: *opts.RateLimit, log: s.log}
 	}
