@@ -5119,7 +5119,11 @@ type Work {
   records: [CatalogRecord!]!
   "Copies per library, the libraries with copies on the shelf first."
   holdings: [Holding!]!
-  "Copies in the whole network."
+  """
+  Copies in the whole network. On a search result, as the search index
+  counts them (at most a second behind, like the rest of the result);
+  elsewhere, as the store has them now.
+  """
   availability: Availability!
 }
 
