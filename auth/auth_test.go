@@ -149,8 +149,8 @@ func TestChangePasswordEndsOtherLoginsButKeepsThisOne(t *testing.T) {
 func TestTokensSignedByAnotherKeyAreRefused(t *testing.T) {
 	f := newFixture(t)
 	_, tokens := f.register(t, "lan@example.vn")
-	other := *f.svc
-	other.Keys, _ = signing.NewEphemeral()
+	foreign, _ := signing.NewEphemeral()
+	other := &auth.Service{Store: f.svc.Store, Libraries: f.svc.Libraries, Keys: foreign, Limiter: f.svc.Limiter, Now: f.svc.Now}
 	if _, err := other.Authenticate(context.Background(), tokens.AccessToken); !errors.Is(err, auth.ErrTokenInvalid) {
 		t.Fatalf("token from a foreign key: %v", err)
 	}
@@ -190,5 +190,28 @@ func TestNormalizePhone(t *testing.T) {
 		if _, err := auth.NormalizePhone("p", bad); err == nil {
 			t.Errorf("NormalizePhone(%q) accepted", bad)
 		}
+	}
+}
+
+// A token that was checked before keeps working request after request, and
+// stops at once when its login ends: the session is read every time, even
+// when the signature check is remembered.
+func TestLogoutEndsATokenAlreadyInUse(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, tokens := f.register(t, "lan@example.vn")
+	var actor auth.Actor
+	for range 3 {
+		a, err := f.svc.Authenticate(ctx, tokens.AccessToken)
+		if err != nil {
+			t.Fatalf("a token in use: %v", err)
+		}
+		actor = a
+	}
+	if err := f.svc.Logout(ctx, actor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Authenticate(ctx, tokens.AccessToken); !errors.Is(err, auth.ErrSessionEnded) {
+		t.Fatalf("the token after logout: %v, want the session ended", err)
 	}
 }

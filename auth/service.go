@@ -59,7 +59,13 @@ type Service struct {
 	Logger  *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+
+	verified verifiedTokens
 }
+
+// tokenLeeway is the clock skew between instances an access token's
+// expiry allows.
+const tokenLeeway = 30 * time.Second
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -390,11 +396,15 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Account, *
 // active, and returns the actor. Checking the session on every request is
 // one indexed read, and makes logout and reuse revocation immediate.
 func (s *Service) Authenticate(ctx context.Context, accessToken string) (Actor, error) {
-	var c accessClaims
-	err := s.Keys.Verify(accessToken, &c, jwt.WithIssuer(tokenIssuer), jwt.WithAudience(tokenAudience),
-		jwt.WithTimeFunc(s.now), jwt.WithLeeway(30*time.Second))
-	if err != nil {
-		return Actor{}, ErrTokenInvalid
+	now := s.now()
+	c, ok := s.verified.get(accessToken, now)
+	if !ok {
+		err := s.Keys.Verify(accessToken, &c, jwt.WithIssuer(tokenIssuer), jwt.WithAudience(tokenAudience),
+			jwt.WithTimeFunc(s.now), jwt.WithLeeway(tokenLeeway))
+		if err != nil || c.ExpiresAt == nil {
+			return Actor{}, ErrTokenInvalid
+		}
+		s.verified.put(accessToken, c, now, c.ExpiresAt.Add(tokenLeeway))
 	}
 	sess, err := s.Store.Session(ctx, c.SessionID)
 	if errors.Is(err, thuvienso.ErrNotFound) {
