@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -88,6 +89,9 @@ type App struct {
 	Demo *demo.Result
 
 	closers []func(context.Context) error
+	// indexBuilding is true while this instance builds its search index
+	// from nothing (see startIndexing): /readyz answers 503 meanwhile.
+	indexBuilding atomic.Bool
 	// now is the clock of the time-driven domains (e-book loans end by it).
 	now func() time.Time
 }
@@ -259,7 +263,7 @@ func (a *App) newServer(persisted *server.PersistedOperations) *server.Server {
 	r := &resolvers.Resolver{AuthService: a.Auth, LibraryService: a.Libraries, CatalogService: a.Catalog, Searcher: a.Searcher,
 		EbookService: a.Ebooks, CardService: a.Cards, NotificationService: a.Notifications,
 		CirculationService: a.Circulation, Broker: a.Broker}
-	checks := []server.Check{{Name: "store", Critical: true, Check: a.Stores.Ping}}
+	checks := []server.Check{{Name: "store", Critical: true, Check: a.Stores.Ping}, {Name: "search", Critical: true, Check: a.searchReady}}
 	if a.Redis != nil {
 		checks = append(checks, server.Check{Name: "redis", Critical: false, Check: a.Redis.Ping})
 	}

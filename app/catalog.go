@@ -41,8 +41,15 @@ func (a *App) openCatalog() error {
 // startIndexing runs, in the background: the demo catalog seed (when this
 // run seeds the demo province), a rebuild of the index when it has never
 // been built, then the change follower, until Close. Serving does not wait
-// for it: searches answer from what is indexed so far.
+// for it: searches answer from what is indexed so far. But until an index
+// built from nothing is complete, /readyz says the instance is not ready
+// (searchReady), so that a load balancer sends its traffic to instances
+// whose searches find every work.
 func (a *App) startIndexing() {
+	w, err := a.Index.Watermark()
+	if err != nil || w == 0 {
+		a.indexBuilding.Store(true)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	a.closers = append(a.closers, func(context.Context) error { cancel(); <-done; return nil })
@@ -58,10 +65,17 @@ func (a *App) startIndexing() {
 			a.Logger.Error("search index", "err", err)
 			return
 		}
+		built := true
 		if w == 0 {
-			if _, err := a.Indexer.Rebuild(ctx); err != nil && ctx.Err() == nil {
-				a.Logger.Error("rebuild search index", "err", err)
+			if _, err := a.Indexer.Rebuild(ctx); err != nil {
+				built = false // not ready: searches would miss works
+				if ctx.Err() == nil {
+					a.Logger.Error("rebuild search index", "err", err)
+				}
 			}
+		}
+		if built {
+			a.indexBuilding.Store(false)
 		}
 		if a.Demo != nil && a.Config.DemoCatalog {
 			a.seedDemoEbooks(ctx)
@@ -70,6 +84,15 @@ func (a *App) startIndexing() {
 			a.Logger.Error("search index follower stopped", "err", err)
 		}
 	}()
+}
+
+// searchReady is the readiness check of the search index: it fails while
+// the index is being built from nothing.
+func (a *App) searchReady(context.Context) error {
+	if a.indexBuilding.Load() {
+		return errors.New("the search index is being built; searches would miss works")
+	}
+	return nil
 }
 
 // seedDemoCatalog imports the demo catalog, library by library, unless the
