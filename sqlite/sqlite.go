@@ -6,9 +6,11 @@
 //
 // It is the default store when no MONGODB_URI is configured and a valid
 // choice for a single-machine deployment; several processes may share one
-// database file on a local disk. Invariants that concurrency could break are
-// kept with unique constraints, write transactions that take the write lock
-// up front (_txlock=immediate) and one-statement UPDATE … WHERE … RETURNING.
+// database file on a local disk. Each process writes through one
+// connection and reads through a pool of read-only ones (see pools).
+// Invariants that concurrency could break are kept with unique constraints,
+// write transactions that take the write lock up front (_txlock=immediate)
+// and one-statement UPDATE … WHERE … RETURNING.
 // The contract every store must meet is package storetest.
 package sqlite
 
