@@ -299,11 +299,21 @@ func (s *Service) place(ctx context.Context, it *catalog.StoredItem, desk *libra
 
 // recordReady records the "hold ready" event of a hold just made READY.
 func (s *Service) recordReady(ctx context.Context, h *Hold) {
-	s.record(ctx, &events.Event{
+	s.record(ctx, readyEvent(h))
+}
+
+// readyEvent is the "hold ready" event of a READY hold, made from the
+// stored hold alone: the expiry pass makes it again for a hold whose event
+// a crash lost (events.RecoverLost). Nil for a hold not made ready.
+func readyEvent(h *Hold) *events.Event {
+	if h.ReadyAt == nil || h.PickupDeadline == nil {
+		return nil
+	}
+	return &events.Event{
 		Key: "hold-ready:" + h.ID + ":" + unix(*h.ReadyAt), Kind: events.HoldReady, ReaderID: h.ReaderID,
 		SubjectID: h.ID, WorkID: h.WorkID, LibraryID: h.PickupLibraryID, At: *h.ReadyAt,
 		Data: map[string]string{"barcode": h.Barcode, "deadline": h.PickupDeadline.UTC().Format(time.RFC3339)},
-	})
+	}
 }
 
 // MarkItemLost records a copy as lost (staff of its library): a loan of it

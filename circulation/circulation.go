@@ -244,6 +244,9 @@ type Store interface {
 	// (PickupDeadline for READY, SuspendedUntil for SUSPENDED) is at or
 	// before t, soonest first.
 	HoldsDue(ctx context.Context, state HoldState, t time.Time, limit int) ([]*Hold, error)
+	// HoldsReadySince returns up to limit READY holds whose ReadyAt is at
+	// or after t, latest first.
+	HoldsReadySince(ctx context.Context, t time.Time, limit int) ([]*Hold, error)
 	// UpdateHold replaces the hold when the stored Version equals h.Version,
 	// and then increments h.Version. A changed hold fails with ErrStale;
 	// the unique keys fail as in CreateHold.

@@ -16,6 +16,9 @@ type ExpiryReport struct {
 	HoldsExpired int
 	// HoldsResumed counts suspensions that ran out.
 	HoldsResumed int
+	// EventsRecovered counts "hold ready" events recorded for holds whose
+	// event a crash lost.
+	EventsRecovered int
 }
 
 // RunExpiry is the scheduler's pass at now, idempotent and safe on any
@@ -63,6 +66,17 @@ func (s *Service) RunExpiry(ctx context.Context, now time.Time) (ExpiryReport, e
 				ReaderID: h.ReaderID, SubjectID: h.ID, WorkID: h.WorkID, LibraryID: h.PickupLibraryID, At: *h.PickupDeadline,
 				Data: map[string]string{"barcode": h.Barcode, "deadline": h.PickupDeadline.UTC().Format(time.RFC3339)},
 			})
+		}
+	}
+
+	// Holds made ready whose event a crash lost (stored, then the process
+	// died before recording that the reader should hear of it).
+	if recent, err := s.store.HoldsReadySince(ctx, now.Add(-events.RecoveryWindow), batch); err != nil {
+		errs = append(errs, fmt.Errorf("holds made ready recently: %w", err))
+	} else if s.events != nil {
+		n, err := events.RecoverLost(ctx, s.events, recent, readyEvent)
+		if rep.EventsRecovered = n; err != nil {
+			errs = append(errs, err)
 		}
 	}
 

@@ -393,6 +393,9 @@ type Store interface {
 	// (ReservedUntil for RESERVED, SuspendedUntil for SUSPENDED) is at or
 	// before t, soonest first.
 	HoldsByStateBefore(ctx context.Context, state HoldState, t time.Time, limit int) ([]*Hold, error)
+	// HoldsReservedSince returns up to limit RESERVED holds whose
+	// ReservedAt is at or after t, latest first.
+	HoldsReservedSince(ctx context.Context, t time.Time, limit int) ([]*Hold, error)
 	// TitlesWithWaitingHolds returns the IDs of titles with a WAITING hold,
 	// ordered, after afterID.
 	TitlesWithWaitingHolds(ctx context.Context, afterID string, limit int) ([]string, error)

@@ -22,6 +22,9 @@ type ExpiryReport struct {
 	// SeatsReclaimed counts copies given back for having no live holder
 	// (left by a crash between two steps).
 	SeatsReclaimed int
+	// EventsRecovered counts "reserved" events recorded for reservations
+	// whose event a crash lost.
+	EventsRecovered int
 }
 
 // RunExpiry is the scheduler's pass, idempotent and safe to run on any
@@ -91,6 +94,17 @@ func (s *Service) RunExpiry(ctx context.Context, now time.Time) (ExpiryReport, e
 				Kind: events.EbookReservationExpiring, ReaderID: h.ReaderID, SubjectID: h.ID, At: *h.ReservedUntil,
 				Data: map[string]string{"titleId": h.TitleID, "deadline": h.ReservedUntil.UTC().Format(time.RFC3339)},
 			})
+		}
+	}
+
+	// Reservations whose event a crash lost (stored, then the process died
+	// before recording that the reader should hear of it).
+	if recent, err := s.store.HoldsReservedSince(ctx, now.Add(-events.RecoveryWindow), batch); err != nil {
+		errs = append(errs, fmt.Errorf("recent reservations: %w", err))
+	} else if s.events != nil {
+		n, err := events.RecoverLost(ctx, s.events, recent, reservedEvent)
+		if rep.EventsRecovered = n; err != nil {
+			errs = append(errs, err)
 		}
 	}
 

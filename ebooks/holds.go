@@ -498,11 +498,7 @@ func (s *Service) reserve(ctx context.Context, h *Hold, l *License, now time.Tim
 		}
 		return false, err
 	}
-	s.record(ctx, &events.Event{
-		Key: "ebook-hold-reserved:" + h.ID + ":" + strconv.FormatInt(now.UnixNano(), 10), Kind: events.EbookHoldReserved,
-		ReaderID: h.ReaderID, SubjectID: h.ID, At: now,
-		Data: map[string]string{"titleId": h.TitleID, "deadline": until.UTC().Format(time.RFC3339)},
-	})
+	s.record(ctx, reservedEvent(&c))
 	if c.AutoBorrow {
 		accs, err := s.accounts(ctx, []string{c.ReaderID})
 		if err != nil {
@@ -530,3 +526,18 @@ func (s *Service) reserve(ctx context.Context, h *Hold, l *License, now time.Tim
 // HoldTopic is the pub/sub topic on which a reader's e-book hold changes
 // are announced (the hold's ID), for the ebookHoldUpdated subscription.
 func HoldTopic(readerID string) string { return "ebook-holds:" + readerID }
+
+// reservedEvent is the "a copy is reserved for you" event of a RESERVED
+// hold, made from the stored hold alone: the expiry pass makes it again for
+// a reservation whose event a crash lost (events.RecoverLost). Nil for a
+// hold without a reservation.
+func reservedEvent(h *Hold) *events.Event {
+	if h.ReservedAt == nil || h.ReservedUntil == nil {
+		return nil
+	}
+	return &events.Event{
+		Key: "ebook-hold-reserved:" + h.ID + ":" + strconv.FormatInt(h.ReservedAt.UnixNano(), 10), Kind: events.EbookHoldReserved,
+		ReaderID: h.ReaderID, SubjectID: h.ID, At: *h.ReservedAt,
+		Data: map[string]string{"titleId": h.TitleID, "deadline": h.ReservedUntil.UTC().Format(time.RFC3339)},
+	}
+}

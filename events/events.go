@@ -11,6 +11,7 @@ package events
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -67,4 +68,53 @@ type Store interface {
 	MarkEventHandled(ctx context.Context, key string, at time.Time) (bool, error)
 	// EventsForReader returns a reader's events, newest first (tests, support).
 	EventsForReader(ctx context.Context, readerID string, limit int) ([]*Event, error)
+	// RecordedKeys reports which of keys have an event stored: a sweep
+	// that re-records events a crash may have lost reads before it writes.
+	RecordedKeys(ctx context.Context, keys []string) (map[string]bool, error)
+}
+
+// RecoveryWindow is how far back a scheduler pass looks for state changes
+// whose event a crash lost: a process that dies after storing a change (a
+// hold made ready) and before recording its event leaves the change
+// without its event, and the next pass, on any instance, records it. A
+// restarted instance's passes run within seconds, well inside it. Events
+// must not be pruned younger than this, or a recorded event would be
+// recorded again.
+const RecoveryWindow = 15 * time.Minute
+
+// RecoverLost records the events of subjects (eventOf makes each one's
+// event, nil for none) that st does not have, in one read and as many
+// writes as are missing, and returns how many it stored. eventOf must make
+// the event from stored state only, so that the event made again after a
+// crash is the one the crash lost, key included.
+func RecoverLost[S any](ctx context.Context, st Store, subjects []S, eventOf func(S) *Event) (int, error) {
+	var evs []*Event
+	var keys []string
+	for _, sub := range subjects {
+		if e := eventOf(sub); e != nil {
+			evs, keys = append(evs, e), append(keys, e.Key)
+		}
+	}
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	have, err := st.RecordedKeys(ctx, keys)
+	if err != nil {
+		return 0, fmt.Errorf("events already recorded: %w", err)
+	}
+	n := 0
+	for _, e := range evs {
+		if have[e.Key] {
+			continue
+		}
+		e.At = e.At.UTC()
+		stored, err := st.RecordEvent(ctx, e)
+		if err != nil {
+			return n, fmt.Errorf("recording lost event %s: %w", e.Key, err)
+		}
+		if stored {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -327,6 +327,20 @@ func (s *CirculationStore) HoldsDue(ctx context.Context, state circulation.HoldS
 	return slices.DeleteFunc(hs, func(h *circulation.Hold) bool { return deadline(h).After(t) }), nil
 }
 
+// HoldsReadySince implements circulation.Store.
+func (s *CirculationStore) HoldsReadySince(ctx context.Context, t time.Time, limit int) ([]*circulation.Hold, error) {
+	d, _ := toDate(t)
+	hs, err := findCirc(ctx, s.holds, bson.D{{Key: "state", Value: string(circulation.HoldReady)}, {Key: "readyAt", Value: bson.D{{Key: "$gte", Value: d}}}},
+		options.Find().SetSort(bson.D{{Key: "readyAt", Value: -1}, {Key: "readyAtNs", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)),
+		(*circHoldDoc).hold)
+	if err != nil {
+		return nil, fmt.Errorf("holds ready since %s: %w", t, err)
+	}
+	// The filter compares milliseconds; drop those ready earlier within
+	// the millisecond.
+	return slices.DeleteFunc(hs, func(h *circulation.Hold) bool { return h.ReadyAt.Before(t) }), nil
+}
+
 // UpdateHold implements circulation.Store: a replace whose filter is the
 // version read.
 func (s *CirculationStore) UpdateHold(ctx context.Context, h *circulation.Hold) error {

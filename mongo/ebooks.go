@@ -833,6 +833,20 @@ func (s *EbookStore) HoldsByStateBefore(ctx context.Context, state ebooks.HoldSt
 	return notAfter(hs, t, deadline), nil
 }
 
+// HoldsReservedSince implements ebooks.Store.
+func (s *EbookStore) HoldsReservedSince(ctx context.Context, t time.Time, limit int) ([]*ebooks.Hold, error) {
+	d, _ := toDate(t)
+	hs, err := findAs(ctx, s.holds, bson.D{{Key: "state", Value: string(ebooks.HoldReserved)}, {Key: "reservedAt", Value: bson.D{{Key: "$gte", Value: d}}}},
+		options.Find().SetSort(bson.D{{Key: "reservedAt", Value: -1}, {Key: "reservedAtNs", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)),
+		(*holdDoc).hold)
+	if err != nil {
+		return nil, fmt.Errorf("e-book holds reserved since %s: %w", t, err)
+	}
+	// The filter compares milliseconds; drop those reserved earlier within
+	// the millisecond.
+	return slices.DeleteFunc(hs, func(h *ebooks.Hold) bool { return h.ReservedAt.Before(t) }), nil
+}
+
 // TitlesWithWaitingHolds implements ebooks.Store.
 func (s *EbookStore) TitlesWithWaitingHolds(ctx context.Context, afterID string, limit int) ([]string, error) {
 	ids, err := findAs(ctx, s.holds, bson.D{{Key: "state", Value: string(ebooks.HoldWaiting)}, {Key: "titleId", Value: bson.D{{Key: "$gt", Value: afterID}}}},

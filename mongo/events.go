@@ -115,3 +115,21 @@ func (s *EventStore) EventsForReader(ctx context.Context, readerID string, limit
 	}
 	return es, nil
 }
+
+// RecordedKeys implements events.Store.
+func (s *EventStore) RecordedKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	found, err := findAs(ctx, s.c, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: keys}}}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}),
+		func(d *eventDoc) (string, error) { return d.Key, nil })
+	if err != nil {
+		return nil, fmt.Errorf("recorded events: %w", err)
+	}
+	for _, k := range found {
+		out[k] = true
+	}
+	return out, nil
+}

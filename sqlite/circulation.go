@@ -292,6 +292,16 @@ func (s *CirculationStore) HoldsDue(ctx context.Context, state circulation.HoldS
 	return hs, nil
 }
 
+// HoldsReadySince implements circulation.Store.
+func (s *CirculationStore) HoldsReadySince(ctx context.Context, t time.Time, limit int) ([]*circulation.Hold, error) {
+	hs, err := circMany(ctx, s, scanCircHold, `SELECT `+circHoldColumns+` FROM circ_holds
+		WHERE state = 'READY' AND ready_at >= ? ORDER BY ready_at DESC, id DESC LIMIT ?`, fmtTime(t), limit)
+	if err != nil {
+		return nil, fmt.Errorf("holds ready since %s: %w", t, err)
+	}
+	return hs, nil
+}
+
 // UpdateHold implements circulation.Store.
 func (s *CirculationStore) UpdateHold(ctx context.Context, h *circulation.Hold) error {
 	keys := holdKeys(h)

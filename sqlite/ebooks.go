@@ -728,6 +728,16 @@ func (s *EbookStore) HoldsByStateBefore(ctx context.Context, state ebooks.HoldSt
 	return hs, nil
 }
 
+// HoldsReservedSince implements ebooks.Store.
+func (s *EbookStore) HoldsReservedSince(ctx context.Context, t time.Time, limit int) ([]*ebooks.Hold, error) {
+	hs, err := queryAll(ctx, s.db, scanHold, `SELECT `+holdColumns+` FROM ebook_holds
+		WHERE state = 'RESERVED' AND reserved_at >= ? ORDER BY reserved_at DESC, id DESC LIMIT ?`, fmtTime(t), limit)
+	if err != nil {
+		return nil, fmt.Errorf("e-book holds reserved since %s: %w", t, err)
+	}
+	return hs, nil
+}
+
 // TitlesWithWaitingHolds implements ebooks.Store.
 func (s *EbookStore) TitlesWithWaitingHolds(ctx context.Context, afterID string, limit int) ([]string, error) {
 	ids, err := queryAll(ctx, s.db, func(r rowScanner) (string, error) {

@@ -100,3 +100,22 @@ func (s *EventStore) EventsForReader(ctx context.Context, readerID string, limit
 	}
 	return es, nil
 }
+
+// RecordedKeys implements events.Store.
+func (s *EventStore) RecordedKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	found, err := queryAll(ctx, s.db, func(r rowScanner) (string, error) {
+		var k string
+		return k, r.Scan(&k)
+	}, `SELECT key FROM events WHERE key IN (SELECT value FROM json_each(?))`, jsonArray(keys))
+	if err != nil {
+		return nil, fmt.Errorf("recorded events: %w", err)
+	}
+	for _, k := range found {
+		out[k] = true
+	}
+	return out, nil
+}

@@ -187,6 +187,18 @@ var circulationStoreTests = []test{
 		if due, _ = cs.HoldsDue(ctx, circulation.HoldReady, at(7*24*time.Hour-1), 10); len(due) != 0 {
 			t.Fatalf("a hold due a nanosecond later is listed: %+v", due)
 		}
+		for _, c := range []struct {
+			since time.Time
+			want  []string
+		}{{at(5 * time.Hour), []string{"h5"}}, {at(5*time.Hour + 1), nil}} {
+			ready, err := cs.HoldsReadySince(ctx, c.since, 10)
+			must(t, "HoldsReadySince", err)
+			var ids []string
+			for _, h := range ready {
+				ids = append(ids, h.ID)
+			}
+			mustEqual(t, fmt.Sprintf("HoldsReadySince(%v)", c.since), ids, c.want)
+		}
 		byID, err := cs.HoldsByID(ctx, []string{"h1", "h5", "nope"})
 		must(t, "HoldsByID", err)
 		mustEqual(t, "holds by id", len(byID), 2)

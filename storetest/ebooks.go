@@ -398,6 +398,30 @@ var ebookStoreTests = []test{
 		if len(lapsed) != 1 || lapsed[0].ID != "h-1" {
 			t.Fatalf("HoldsByStateBefore: %+v", lapsed)
 		}
+		r2 := *h2
+		r2.State, r2.LicenseID, r2.ReservedAt, r2.ReservedUntil = ebooks.HoldReserved, "l-1", ptr(at(time.Hour+time.Minute)), ptr(until.Add(time.Minute))
+		must(t, "UpdateHold h-2", st.UpdateHold(ctx, &r2))
+		for _, c := range []struct {
+			since time.Time
+			limit int
+			want  []string
+		}{
+			{at(time.Hour), 10, []string{"h-2", "h-1"}}, // latest first
+			{at(time.Hour), 1, []string{"h-2"}},
+			{at(time.Hour + 1), 10, []string{"h-2"}}, // a nanosecond after h-1's
+			{at(2 * time.Hour), 10, nil},
+		} {
+			got, err := st.HoldsReservedSince(ctx, c.since, c.limit)
+			must(t, "HoldsReservedSince", err)
+			var ids []string
+			for _, h := range got {
+				ids = append(ids, h.ID)
+			}
+			mustEqual(t, fmt.Sprintf("HoldsReservedSince(%v, %d)", c.since, c.limit), ids, c.want)
+		}
+		back := r2
+		back.State, back.LicenseID, back.ReservedAt, back.ReservedUntil = ebooks.HoldWaiting, "", nil, nil
+		must(t, "UpdateHold h-2 back to waiting", st.UpdateHold(ctx, &back))
 		counts, err := st.ActiveHoldCounts(ctx, []string{"t-1", "t-9"})
 		must(t, "ActiveHoldCounts", err)
 		mustEqual(t, "ActiveHoldCounts", counts, map[string]int{"t-1": 2})
@@ -626,6 +650,39 @@ var ebookServiceTests = []test{
 			t.Fatalf("second hold after a new license: %s", got.State)
 		}
 		e.exact("new license", more.ID)
+	}},
+	{"Ebooks/AReservationMadeJustBeforeACrashIsStillAnnounced", func(t *testing.T, s *store.Set) {
+		// The process that reserved B's copy died before recording the
+		// event (a store whose "reserved" events are lost stands for it):
+		// the next expiry pass, on any instance, records it, once.
+		e := newEbookEnv(t, s)
+		ctx := t.Context()
+		rs := e.readers("r", 2, "lib-tuson")
+		e.title("t")
+		e.license("t", ebooks.License{Model: ebooks.OneCopyOneUser, Concurrency: 1})
+		a := e.borrow(rs[0], "t")
+		hb := e.hold(rs[1], "t")
+		crashing := ebooks.NewService(s.Ebooks, LosingEvents{Store: s.Events, Kind: events.EbookHoldReserved}, s.Auth,
+			ebooks.WithClock(e.clock.Now), ebooks.WithLibraries(s.Libraries))
+		e.clock.Add(time.Hour)
+		_, err := crashing.Return(ctx, rs[0], a.ID)
+		must(t, "Return", err)
+		if b := e.holdOf(hb.ID); b.State != ebooks.HoldReserved {
+			t.Fatalf("B after the return: %+v", b)
+		}
+		evs, err := s.Events.EventsForReader(ctx, rs[1].AccountID, 10)
+		must(t, "EventsForReader", err)
+		mustEqual(t, "B's events after the crash", len(evs), 0)
+		for i, want := range []int{1, 0} {
+			rep, err := e.svc.RunExpiry(ctx, e.clock.Now().Add(time.Minute))
+			must(t, "RunExpiry", err)
+			mustEqual(t, fmt.Sprintf("events recovered by pass %d", i+1), rep.EventsRecovered, want)
+		}
+		evs, err = s.Events.EventsForReader(ctx, rs[1].AccountID, 10)
+		must(t, "EventsForReader", err)
+		if len(evs) != 1 || evs[0].Kind != events.EbookHoldReserved || evs[0].SubjectID != hb.ID {
+			t.Fatalf("B's events after the pass: %+v", evs)
+		}
 	}},
 	{"Ebooks/ReservationPassesOnAfter72Hours", func(t *testing.T, s *store.Set) {
 		e := newEbookEnv(t, s)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -58,6 +59,19 @@ var eventTests = []test{
 		mine, err := es.EventsForReader(ctx, "reader-1", 10)
 		must(t, "EventsForReader", err)
 		mustEqual(t, "EventsForReader keys (newest first)", []string{mine[0].Key, mine[1].Key}, []string{"k-2", "k-1"})
+	}},
+	{"Events/RecordedKeys", func(t *testing.T, s *store.Set) {
+		ctx, es := t.Context(), s.Events
+		for _, k := range []string{"hold-ready:h1:1", "hold-ready:h2:1"} {
+			_, err := es.RecordEvent(ctx, newEvent(k, "reader-1", time.Second))
+			must(t, "RecordEvent "+k, err)
+		}
+		got, err := es.RecordedKeys(ctx, []string{"hold-ready:h1:1", "hold-ready:h3:1", "hold-ready:h2:1", "hold-ready:h1:1"})
+		must(t, "RecordedKeys", err)
+		mustEqual(t, "RecordedKeys", got, map[string]bool{"hold-ready:h1:1": true, "hold-ready:h2:1": true})
+		none, err := es.RecordedKeys(ctx, nil)
+		must(t, "RecordedKeys(nil)", err)
+		mustEqual(t, "RecordedKeys(nil)", len(none), 0)
 	}},
 	{"Events/RecordedOnceUnder50Goroutines", func(t *testing.T, s *store.Set) {
 		const n = 50
@@ -137,4 +151,20 @@ var eventTests = []test{
 			t.Fatal("MarkEventHandled of an unknown key reported true")
 		}
 	}},
+}
+
+// LosingEvents is an events.Store that stands for a process dying after it
+// stored a change and before it recorded the change's event: events of
+// Kind are dropped. Tests of the recovery passes use it.
+type LosingEvents struct {
+	events.Store
+	Kind events.Kind
+}
+
+// RecordEvent implements events.Store, dropping events of l.Kind.
+func (l LosingEvents) RecordEvent(ctx context.Context, e *events.Event) (bool, error) {
+	if e.Kind == l.Kind {
+		return false, nil
+	}
+	return l.Store.RecordEvent(ctx, e)
 }
