@@ -3,13 +3,11 @@ package library_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	thuvienso "github.com/bacninh/thuvienso"
 	"github.com/bacninh/thuvienso/library"
-	"github.com/bacninh/thuvienso/sqlite"
 )
 
 // Two instances share one store, each with its own CachedStore: what one
@@ -17,12 +15,7 @@ import (
 // other has never seen is found at once.
 func TestCachedStoreFollowsChanges(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lib.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	shared := db.Stores().Libraries
+	shared := openStore(t)
 	announced := 0
 	here := library.NewCachedStore(shared, time.Hour)
 	here.Changed = func(context.Context) { announced++ }

@@ -12,15 +12,21 @@ import (
 	"github.com/bacninh/thuvienso/sqlite"
 )
 
-func newService(t *testing.T) *library.Service {
+// openStore opens an empty embedded store's libraries for t.
+func openStore(t *testing.T) library.Store {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lib.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lib.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	st := db.Stores().Libraries
+	return db.Stores().Libraries
+}
+
+func newService(t *testing.T) *library.Service {
+	t.Helper()
+	ctx := context.Background()
+	st := openStore(t)
 	libs := []*library.Library{
 		{ID: "bn", Code: "BN", Name: "Thư viện tỉnh Bắc Ninh", Type: library.TypeProvincial, District: "Bắc Ninh", Location: &library.Point{Lat: 21.1833, Lng: 106.0630}, PickupPoint: true},
 		{ID: "ts", Code: "BN-TS", Name: "Thư viện thành phố Từ Sơn", Type: library.TypeDistrict, ParentID: "bn", District: "Từ Sơn", Location: &library.Point{Lat: 21.1170, Lng: 105.9620}, PickupPoint: true},
