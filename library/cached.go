@@ -69,10 +69,14 @@ func (c *CachedStore) snapshot(ctx context.Context) *snapshot {
 	if s != nil && c.now().Sub(s.at) < c.ttl {
 		return s
 	}
-	v, err, _ := c.group.Do("all", func() (any, error) {
+	ch := c.group.DoChan("all", func() (any, error) {
 		at := c.now()
-		// One failed caller's context must not fail the others it serves.
-		all, err := c.Store.Libraries(context.WithoutCancel(ctx), nil, "")
+		// The read serves every caller waiting for it: one caller leaving
+		// must not fail it for the others, and a store that hangs must not
+		// hold it forever.
+		loadCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshotLoadTimeout)
+		defer cancel()
+		all, err := c.Store.Libraries(loadCtx, nil, "")
 		if err != nil {
 			return nil, err
 		}
@@ -87,11 +91,19 @@ func (c *CachedStore) snapshot(ctx context.Context) *snapshot {
 		c.mu.Unlock()
 		return s, nil
 	})
-	if err != nil {
-		return nil
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil
+		}
+		return r.Val.(*snapshot)
+	case <-ctx.Done():
+		return nil // the caller reads the store itself, and fails with its context
 	}
-	return v.(*snapshot)
 }
+
+// snapshotLoadTimeout bounds the read of every library.
+const snapshotLoadTimeout = 10 * time.Second
 
 // Library implements Store.
 func (c *CachedStore) Library(ctx context.Context, id string) (*Library, error) {

@@ -76,3 +76,50 @@ func TestCachedStoreFollowsChanges(t *testing.T) {
 		t.Errorf("Library(nope) = %v, want NOT_FOUND", err)
 	}
 }
+
+// hangingStore is a store whose listing hangs until released, as a
+// MongoDB behind a broken network might.
+type hangingStore struct {
+	library.Store
+	release chan struct{}
+}
+
+func (h hangingStore) Libraries(ctx context.Context, _ []library.Type, _ string) ([]*library.Library, error) {
+	select {
+	case <-h.release:
+		return nil, errors.New("released")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (h hangingStore) Library(ctx context.Context, id string) (*library.Library, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return &library.Library{ID: id}, nil
+}
+
+// A lookup waits for the snapshot no longer than its own context allows,
+// then asks the store itself: a hanging snapshot read does not hang every
+// request that names a library.
+func TestCachedStoreLookupsKeepTheirDeadline(t *testing.T) {
+	h := hangingStore{release: make(chan struct{})}
+	defer close(h.release)
+	c := library.NewCachedStore(h, time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Library(ctx, "bn")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("a lookup past its deadline: %v, want the deadline's error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a lookup waited for a hanging snapshot read past its own deadline")
+	}
+}
