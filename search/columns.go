@@ -31,7 +31,7 @@ import (
 var columnFacets = [...]FacetName{FacetFormat, FacetLanguage, FacetLibraryType, FacetDistrict, FacetLibrary, FacetSubject, FacetDecade}
 
 // librarySlot is the library facet's slot: a document's values there are
-// the libraries holding a copy.
+// the libraries holding a copy, which Copies.Libraries counts.
 var librarySlot = facetSlot(FacetLibrary)
 
 // facetSlot returns f's index in columnFacets, -1 when it has none.
@@ -333,12 +333,7 @@ func (c *columnCache) buildRange(seg segment.Segment, dv segment.DocValueVisitab
 		}
 		sc.titleKey.add(title)
 		sc.yearKey.add(year)
-		copies.Libraries = 0
-		for _, v := range sc.facetVals[sc.facetStart[len(sc.facetStart)-2]:] {
-			if int(v>>slotShift) == librarySlot {
-				copies.Libraries++
-			}
-		}
+		copies.Libraries = len(row[librarySlot]) // the libraries holding a copy
 		sc.copies = append(sc.copies, copies)
 		id, err := seg.DocID(d)
 		if err != nil {
