@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/bacninh/thuvienso/auth"
 	"github.com/bacninh/thuvienso/cache"
@@ -153,6 +155,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts ...O
 	}
 	a.Server = a.newServer(persisted)
 	a.registerCatalogMetrics(a.Server.Registry())
+	a.registerStoreMetrics(a.Server.Registry())
 	a.mountEbooks()
 	a.mountCards()
 	a.startIndexing()
@@ -192,6 +195,15 @@ func (a *App) openCoordination(ctx context.Context) error {
 	a.Cache, a.Locker, a.Broker = rc.Cache(), rc.Locker(), rc.Broker()
 	a.Limiter = ratelimit.Fallback(rc.Limiter(), memLimiter, a.Logger)
 	return nil
+}
+
+// registerStoreMetrics exposes the store's database/sql connection pools
+// on /metrics (go_sql_… by db_name, e.g. sqlite_write: how long requests
+// waited for the one writer).
+func (a *App) registerStoreMetrics(reg *prometheus.Registry) {
+	for name, db := range a.Stores.SQLPools {
+		reg.MustRegister(collectors.NewDBStatsCollector(db, a.Stores.Kind+"_"+name))
+	}
 }
 
 // maxConcurrentOperations is MAX_CONCURRENT_OPERATIONS, 0 meaning 8 × the

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/bacninh/thuvienso/catalog"
 	"github.com/bacninh/thuvienso/demo"
@@ -46,10 +45,10 @@ func (a *App) openCatalog() error {
 // (searchReady), so that a load balancer sends its traffic to instances
 // whose searches find every work.
 func (a *App) startIndexing() {
-	w, err := a.Index.Watermark()
-	if err != nil || w == 0 {
-		a.indexBuilding.Store(true)
-	}
+	// The demo seed below fills the store, not the index: the watermark
+	// read now is the one the rebuild decision needs.
+	w, werr := a.Index.Watermark()
+	a.indexBuilding.Store(werr != nil || w == 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	a.closers = append(a.closers, func(context.Context) error { cancel(); <-done; return nil })
@@ -60,9 +59,8 @@ func (a *App) startIndexing() {
 				a.Logger.Error("seed demo catalog", "err", err)
 			}
 		}
-		w, err := a.Index.Watermark()
-		if err != nil {
-			a.Logger.Error("search index", "err", err)
+		if werr != nil {
+			a.Logger.Error("search index", "err", werr)
 			return
 		}
 		built := true
@@ -138,13 +136,8 @@ func (a *App) seedDemoCatalog(ctx context.Context) error {
 }
 
 // registerCatalogMetrics exposes the hit ratios of the search cache and of
-// the response cache on /metrics, and the store's connection pools
-// (go_sql_… metrics by db_name: how long requests waited for a connection,
-// the SQLite writer above all).
+// the response cache on /metrics.
 func (a *App) registerCatalogMetrics(reg *prometheus.Registry) {
-	for name, db := range a.Stores.SQLPools {
-		reg.MustRegister(collectors.NewDBStatsCollector(db, a.Stores.Kind+"_"+name))
-	}
 	caches := map[string]func() (uint64, uint64){"search": a.Searcher.CacheStats}
 	if rc := a.Server.ResponseCache(); rc != nil {
 		caches["response"] = rc.Stats
