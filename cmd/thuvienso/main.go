@@ -131,6 +131,10 @@ func printWelcome(a *app.App, took time.Duration) {
 			fmt.Printf("  %-9s %-40s %-12s %s\n", l.Role, l.Login, l.Password, l.Library)
 		}
 		fmt.Printf("  Every library has a librarian: %s, password %s\n", demo.LibrarianEmail("<code>"), demo.Password)
+		if a.Config.DemoCatalog {
+			fmt.Println("\nThe demo catalog (about 22,000 works) is being imported and indexed in the background: searches")
+			fmt.Println("find part of it until the log says \"search index rebuilt\" (about 10 seconds) and /readyz answers ok.")
+		}
 	}
 	fmt.Println()
 }
